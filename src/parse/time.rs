@@ -1,0 +1,1 @@
+//! Stub: timestamp parsing shared by the parsers.
