@@ -1,0 +1,592 @@
+//! Pattern files to a [`SignatureSet`]: every value is checked (ids, severity,
+//! sources, levels, regex syntax, required literals, example counts,
+//! `supersedes` targets) and every problem becomes a [`Diagnostic`] pointing
+//! at its span, so `patterns lint` reports all of them at once. The compiled
+//! set holds one multi-pattern regex per field (`regex-automata` meta regex,
+//! `MatchKind::All`) that says in one pass which signatures match a record,
+//! plus per-signature regexes run only on the winners to extract captures.
+
+use std::collections::{BTreeMap, HashMap};
+use std::ops::Range;
+use std::sync::Arc;
+
+use regex::Regex;
+use regex_automata::meta;
+use regex_automata::util::syntax;
+use regex_automata::{Input, MatchKind, PatternSet};
+
+use super::diagnostic::Diagnostic;
+use super::literal;
+use super::spec::{FileSpec, SignatureSpec};
+use super::{PatternFile, Severity, Signature};
+use crate::record::{Level, Record, Source};
+
+/// Examples each signature needs at least.
+const MIN_MATCH_EXAMPLES: usize = 3;
+const MIN_NO_MATCH_EXAMPLES: usize = 2;
+
+/// The compiled signature library.
+#[derive(Clone, Debug)]
+pub struct SignatureSet {
+    sigs: Vec<Signature>,
+    groups: Vec<FieldGroup>,
+    literals: Vec<Vec<u8>>,
+    by_id: HashMap<String, usize>,
+}
+
+/// All regexes that run on one field, as one automaton.
+#[derive(Clone, Debug)]
+struct FieldGroup {
+    field: String,
+    regex: meta::Regex,
+    /// Pattern id → signature index.
+    owners: Vec<usize>,
+}
+
+impl SignatureSet {
+    /// Checks and compiles pattern files. Later user files override built-in
+    /// signatures of the same id. Returns every problem found.
+    pub fn compile(files: &[PatternFile]) -> Result<SignatureSet, Vec<Diagnostic>> {
+        let mut diags = Vec::new();
+        let mut parsed: Vec<Parsed> = Vec::new();
+        let mut failed_ids = Vec::new();
+        for file in files {
+            parse_file(file, &mut parsed, &mut failed_ids, &mut diags);
+        }
+        // Resolve overrides and duplicates.
+        let mut index: HashMap<String, usize> = HashMap::new();
+        let mut keep: Vec<Option<Parsed>> = Vec::new();
+        for p in parsed {
+            match index.get(&p.sig.id) {
+                Some(&i) => {
+                    let earlier = keep[i].as_ref().expect("kept");
+                    if p.user && !earlier.user {
+                        keep[i] = Some(p);
+                    } else {
+                        diags.push(
+                            Diagnostic::new(&p.file, &p.source, p.id_span.clone(), "duplicate id")
+                                .with_help(format!("already defined in {}", earlier.file)),
+                        );
+                    }
+                }
+                None => {
+                    index.insert(p.sig.id.clone(), keep.len());
+                    keep.push(Some(p));
+                }
+            }
+        }
+        let mut parsed: Vec<Parsed> = keep.into_iter().flatten().collect();
+        let by_id: HashMap<String, usize> = parsed
+            .iter()
+            .enumerate()
+            .map(|(i, p)| (p.sig.id.clone(), i))
+            .collect();
+        for p in parsed.iter_mut() {
+            for (target, span) in &p.supersedes {
+                match by_id.get(target) {
+                    Some(_) if *target == p.sig.id => {
+                        diags.push(Diagnostic::new(
+                            &p.file,
+                            &p.source,
+                            span.clone(),
+                            "a signature cannot supersede itself",
+                        ));
+                    }
+                    Some(&i) => p.sig.supersedes.push(i),
+                    // Already reported where that signature is defined.
+                    None if failed_ids.contains(target) => {}
+                    None => diags.push(
+                        Diagnostic::new(
+                            &p.file,
+                            &p.source,
+                            span.clone(),
+                            format!("unknown signature id {target:?} in supersedes"),
+                        )
+                        .with_help("expected the id of a signature in the library"),
+                    ),
+                }
+            }
+        }
+        for (i, p) in parsed.iter().enumerate() {
+            for &j in &p.sig.supersedes {
+                if parsed[j].sig.supersedes.contains(&i) {
+                    diags.push(Diagnostic::new(
+                        &p.file,
+                        &p.source,
+                        p.id_span.clone(),
+                        format!(
+                            "{} and {} supersede each other; one must win",
+                            p.sig.id, parsed[j].sig.id
+                        ),
+                    ));
+                }
+            }
+        }
+        if !diags.is_empty() {
+            return Err(diags);
+        }
+        let sigs: Vec<Signature> = parsed.into_iter().map(|p| p.sig).collect();
+        Ok(SignatureSet::build(sigs))
+    }
+
+    fn build(sigs: Vec<Signature>) -> SignatureSet {
+        let mut by_field: BTreeMap<String, (Vec<String>, Vec<usize>)> = BTreeMap::new();
+        let mut literals = Vec::new();
+        for (i, sig) in sigs.iter().enumerate() {
+            let entry = by_field.entry(sig.field.clone()).or_default();
+            for re in &sig.regexes {
+                entry.0.push(re.as_str().to_string());
+                entry.1.push(i);
+                literals.extend(literal::required_literals(re.as_str()).unwrap_or_default());
+            }
+        }
+        literals.sort();
+        literals.dedup();
+        let groups = by_field
+            .into_iter()
+            .map(|(field, (patterns, owners))| FieldGroup {
+                field,
+                regex: meta::Regex::builder()
+                    .configure(meta::Config::new().match_kind(MatchKind::All))
+                    .syntax(syntax::Config::new().utf8(true))
+                    .build_many(&patterns)
+                    .expect("every pattern compiled alone"),
+                owners,
+            })
+            .collect();
+        let by_id = sigs
+            .iter()
+            .enumerate()
+            .map(|(i, s)| (s.id.clone(), i))
+            .collect();
+        SignatureSet {
+            sigs,
+            groups,
+            literals,
+            by_id,
+        }
+    }
+
+    /// The signatures, in load order (index = the signature's number).
+    pub fn signatures(&self) -> &[Signature] {
+        &self.sigs
+    }
+
+    /// The signature with this id.
+    pub fn get(&self, id: &str) -> Option<&Signature> {
+        self.by_id.get(id).map(|&i| &self.sigs[i])
+    }
+
+    /// The index of the signature with this id.
+    pub fn index_of(&self, id: &str) -> Option<usize> {
+        self.by_id.get(id).copied()
+    }
+
+    /// Literals one of which appears in any line a signature regex can match.
+    pub fn prefilter_literals(&self) -> &[Vec<u8>] {
+        &self.literals
+    }
+
+    /// Calls `found` with the index of every signature whose regexes match
+    /// the record's fields (before source, level and `where` checks).
+    pub fn candidates(&self, record: &Record, mut found: impl FnMut(usize)) {
+        let mut set = None::<PatternSet>;
+        for group in &self.groups {
+            let Some(value) = record.get_named(&group.field) else {
+                continue;
+            };
+            let set = set.get_or_insert_with(|| PatternSet::new(0));
+            if set.capacity() < group.regex.pattern_len() {
+                *set = PatternSet::new(group.regex.pattern_len());
+            } else {
+                set.clear();
+            }
+            group
+                .regex
+                .which_overlapping_matches(&Input::new(value), set);
+            let mut last = usize::MAX;
+            for pid in set.iter() {
+                let sig = group.owners[pid.as_usize()];
+                if sig != last {
+                    found(sig);
+                    last = sig;
+                }
+            }
+        }
+    }
+}
+
+/// A signature read from a file, with the spans later checks need.
+struct Parsed {
+    sig: Signature,
+    user: bool,
+    file: String,
+    source: Arc<str>,
+    id_span: Range<usize>,
+    supersedes: Vec<(String, Range<usize>)>,
+}
+
+fn parse_file(
+    file: &PatternFile,
+    out: &mut Vec<Parsed>,
+    failed_ids: &mut Vec<String>,
+    diags: &mut Vec<Diagnostic>,
+) {
+    let spec: FileSpec = match toml::from_str(&file.text) {
+        Ok(spec) => spec,
+        Err(err) => {
+            let span = err.span().unwrap_or(0..0);
+            let message = err.message().trim().replace('\n', " ");
+            diags.push(
+                Diagnostic::new(&file.name, &file.text, span, message)
+                    .with_help("see patterns/README.md for the format"),
+            );
+            return;
+        }
+    };
+    for sig in spec.signature {
+        let id = sig.get_ref().id.get_ref().clone();
+        match check_signature(file, spec.section.as_deref(), sig.into_inner(), diags) {
+            Some(p) => out.push(p),
+            None => failed_ids.push(id),
+        }
+    }
+}
+
+fn check_signature(
+    file: &PatternFile,
+    section: Option<&str>,
+    spec: SignatureSpec,
+    diags: &mut Vec<Diagnostic>,
+) -> Option<Parsed> {
+    let before = diags.len();
+    let diag = |span: Range<usize>, msg: String| Diagnostic::new(&file.name, &file.text, span, msg);
+    let id = spec.id.get_ref().clone();
+    if !valid_id(&id) {
+        diags.push(
+            diag(spec.id.span(), format!("invalid signature id {id:?}"))
+                .with_help("expected `area.name`, lowercase letters, digits and `_`"),
+        );
+    }
+    for (value, what) in [
+        (&spec.title, "title"),
+        (&spec.guide_step, "guide_step"),
+        (&spec.remediation, "remediation"),
+    ] {
+        if value.get_ref().trim().is_empty() {
+            diags.push(diag(value.span(), format!("{what} is empty")).with_help("expected text"));
+        }
+    }
+    if spec.title.get_ref().contains('\n') {
+        diags.push(
+            diag(spec.title.span(), "title spans several lines".into())
+                .with_help("expected one line"),
+        );
+    }
+    let severity = Severity::from_name(spec.severity.get_ref());
+    if severity.is_none() {
+        diags.push(
+            diag(
+                spec.severity.span(),
+                format!("unknown severity {:?}", spec.severity.get_ref()),
+            )
+            .with_help("expected one of critical, error, warning, info"),
+        );
+    }
+    let mut sources = Vec::new();
+    for s in &spec.sources {
+        match Source::from_name(s.get_ref()) {
+            Some(src) => sources.push(src),
+            None => diags.push(
+                diag(s.span(), format!("unknown source {:?}", s.get_ref())).with_help(
+                    "expected one of istio, envoy, access_log, klog, event, condition, text",
+                ),
+            ),
+        }
+    }
+    let mut levels = Vec::new();
+    for l in &spec.levels {
+        match Level::from_word(l.get_ref()) {
+            Some(level) => levels.push(level),
+            None => diags.push(
+                diag(l.span(), format!("unknown level {:?}", l.get_ref()))
+                    .with_help("expected one of trace, debug, info, warn, error, critical"),
+            ),
+        }
+    }
+    let field = spec
+        .field
+        .as_ref()
+        .map_or_else(|| "message".to_string(), |f| f.get_ref().clone());
+    if let Some(f) = &spec.field
+        && !valid_field_name(f.get_ref())
+    {
+        diags.push(
+            diag(f.span(), format!("invalid field name {:?}", f.get_ref()))
+                .with_help("expected a field name such as message, reason or flags"),
+        );
+    }
+    let mut conditions = Vec::new();
+    for (key, value) in &spec.where_ {
+        let values = value.get_ref().values();
+        if values.is_empty() {
+            diags.push(
+                diag(value.span(), format!("`where.{key}` lists no values"))
+                    .with_help("expected a string or a non-empty list of strings"),
+            );
+        }
+        conditions.push((key.clone(), values));
+    }
+    let mut regexes = Vec::new();
+    let patterns = spec.regexes.get_ref();
+    if patterns.is_empty() {
+        diags.push(
+            diag(spec.regexes.span(), "no regexes".into())
+                .with_help("expected at least one regex"),
+        );
+    }
+    for p in patterns {
+        match compile_regex(file, p.get_ref(), p.span()) {
+            Ok(re) => {
+                if literal::required_literals(p.get_ref()).is_none() {
+                    diags.push(
+                        diag(p.span(), "regex has no required literal".into()).with_help(format!(
+                            "expected a literal run of at least {} bytes that every match contains \
+                             (outside optional parts, free of \" \\ < > & and non-ASCII)",
+                            literal::MIN_LITERAL
+                        )),
+                    );
+                }
+                regexes.push(re);
+            }
+            Err(d) => diags.push(d),
+        }
+    }
+    let mut unless = Vec::new();
+    for p in &spec.unless {
+        match compile_regex(file, p.get_ref(), p.span()) {
+            Ok(re) => unless.push(re),
+            Err(d) => diags.push(d),
+        }
+    }
+    let examples = spec.examples.get_ref();
+    if examples.matches.len() < MIN_MATCH_EXAMPLES || examples.no_match.len() < MIN_NO_MATCH_EXAMPLES
+    {
+        diags.push(
+            diag(
+                spec.examples.span(),
+                format!(
+                    "{} has {} match and {} no_match examples",
+                    id,
+                    examples.matches.len(),
+                    examples.no_match.len()
+                ),
+            )
+            .with_help(format!(
+                "expected at least {MIN_MATCH_EXAMPLES} match and {MIN_NO_MATCH_EXAMPLES} no_match examples"
+            )),
+        );
+    }
+    if diags.len() > before {
+        return None;
+    }
+    Some(Parsed {
+        sig: Signature {
+            id: id.clone(),
+            title: spec.title.into_inner().trim().to_string(),
+            severity: severity.expect("checked"),
+            guide_step: spec.guide_step.into_inner().trim().to_string(),
+            remediation: spec.remediation.into_inner().trim().to_string(),
+            section: section.map(str::to_string),
+            file: file.name.clone(),
+            sources,
+            levels,
+            field,
+            conditions,
+            unless,
+            supersedes: Vec::new(),
+            startup_grace: spec.startup_grace.map(|g| g.into_inner()),
+            regexes,
+            examples_match: examples.matches.iter().map(|e| e.get_ref().clone()).collect(),
+            examples_no_match: examples.no_match.iter().map(|e| e.get_ref().clone()).collect(),
+        },
+        user: file.user,
+        file: file.name.clone(),
+        source: file.text.clone(),
+        id_span: spec.id.span(),
+        supersedes: spec
+            .supersedes
+            .iter()
+            .map(|s| (s.get_ref().clone(), s.span()))
+            .collect(),
+    })
+}
+
+fn valid_id(id: &str) -> bool {
+    let mut parts = id.split('.');
+    let ok = |s: &str| {
+        !s.is_empty()
+            && s.bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
+    };
+    matches!((parts.next(), parts.next(), parts.next()), (Some(a), Some(b), None) if ok(a) && ok(b))
+}
+
+fn valid_field_name(name: &str) -> bool {
+    !name.is_empty()
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.' | b'/'))
+}
+
+/// Compiles one regex; a syntax error points at the offending character.
+fn compile_regex(file: &PatternFile, pattern: &str, span: Range<usize>) -> Result<Regex, Diagnostic> {
+    if let Err(err) = regex_syntax::ParserBuilder::new().build().parse(pattern) {
+        let (offset, kind) = match &err {
+            regex_syntax::Error::Parse(e) => (e.span().start.offset, e.kind().to_string()),
+            regex_syntax::Error::Translate(e) => (e.span().start.offset, e.kind().to_string()),
+            _ => (0, err.to_string()),
+        };
+        let at = span.start + string_body_offset(&file.text[span.clone()]) + offset;
+        return Err(Diagnostic::new(&file.name, &file.text, at..at + 1, format!("invalid regex: {kind}"))
+            .with_help("expected Rust regex syntax (https://docs.rs/regex)"));
+    }
+    Regex::new(pattern).map_err(|err| {
+        Diagnostic::new(&file.name, &file.text, span, "regex does not compile")
+            .with_help(err.to_string().replace('\n', " "))
+    })
+}
+
+/// Where a TOML string's content starts inside its quoted form.
+fn string_body_offset(quoted: &str) -> usize {
+    for q in ["'''", "\"\"\""] {
+        if let Some(rest) = quoted.strip_prefix(q) {
+            let newline = if rest.starts_with("\r\n") {
+                2
+            } else {
+                usize::from(rest.starts_with('\n'))
+            };
+            return q.len() + newline;
+        }
+    }
+    usize::from(quoted.starts_with('\'') || quoted.starts_with('"'))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn file(text: &str) -> PatternFile {
+        PatternFile {
+            name: "t.toml".into(),
+            text: Arc::from(text),
+            user: false,
+        }
+    }
+
+    const GOOD: &str = r#"
+[[signature]]
+id = "proxy.listener_bind_failed"
+title = "Envoy cannot bind"
+severity = "critical"
+guide_step = "Inspect gateway logs"
+remediation = "Restore the sysctl"
+sources = ["envoy"]
+supersedes = ["proxy.config_rejected"]
+regexes = ['''cannot bind '[^']+': (?P<reason>Permission denied|Address already in use)''']
+[signature.examples]
+match = ["a", "b", "c"]
+no_match = ["d", "e"]
+
+[[signature]]
+id = "proxy.config_rejected"
+title = "Config rejected"
+severity = "error"
+guide_step = "Inspect gateway logs"
+remediation = "Fix the config"
+regexes = ['''config for (?P<type>\S+) rejected: ''']
+[signature.examples]
+match = ["a", "b", "c"]
+no_match = ["d", "e"]
+"#;
+
+    #[test]
+    fn compiles_and_finds_all_candidates_in_one_pass() {
+        let set = SignatureSet::compile(&[file(GOOD)]).expect("compiles");
+        assert_eq!(set.signatures().len(), 2);
+        assert_eq!(set.signatures()[0].supersedes, vec![1]);
+        let msg = "gRPC config for type.googleapis.com/envoy.config.listener.v3.Listener rejected: \
+                   Error adding/updating listener(s) 0.0.0.0_80: cannot bind '0.0.0.0:80': Permission denied";
+        let mut found = Vec::new();
+        set.candidates(&Record::text(1, msg), |i| found.push(i));
+        found.sort();
+        assert_eq!(found, vec![0, 1]);
+        assert!(
+            set.prefilter_literals()
+                .contains(&b"Address already in use".to_vec())
+        );
+    }
+
+    #[test]
+    fn bad_severity_points_at_the_value() {
+        let text = GOOD.replacen("\"critical\"", "\"severe\"", 1);
+        let diags = SignatureSet::compile(&[file(&text)]).unwrap_err();
+        assert_eq!(diags.len(), 1);
+        let d = &diags[0];
+        assert_eq!(d.line_col(), (5, 12));
+        assert!(d.message.contains("unknown severity \"severe\""));
+        assert!(d.to_string().contains("^^^^^^^^ expected one of critical"));
+    }
+
+    #[test]
+    fn regex_error_points_inside_the_regex() {
+        let text = GOOD.replacen("config for (?P<type>", "config for (?P<type", 1);
+        let diags = SignatureSet::compile(&[file(&text)]).unwrap_err();
+        assert_eq!(diags.len(), 1);
+        let (line, col) = diags[0].line_col();
+        let expected = text.lines().position(|l| l.contains("(?P<type\\S")).unwrap() + 1;
+        assert_eq!(line, expected);
+        let line_text = text.lines().nth(line - 1).unwrap();
+        let caret_char = line_text.chars().nth(col - 1).unwrap();
+        assert!(diags[0].message.starts_with("invalid regex"), "{}", diags[0]);
+        assert!("(?P<type\\S".contains(caret_char), "caret at {caret_char:?}");
+    }
+
+    #[test]
+    fn toml_syntax_error_has_a_position() {
+        let diags = SignatureSet::compile(&[file("[[signature]\nid = 1\n")]).unwrap_err();
+        assert_eq!(diags.len(), 1);
+        assert_eq!(diags[0].line_col().0, 1);
+    }
+
+    #[test]
+    fn unknown_supersedes_target_and_missing_literal_are_reported() {
+        let text = GOOD
+            .replacen("[\"proxy.config_rejected\"]", "[\"proxy.nope\"]", 1)
+            .replacen(r"config for (?P<type>\S+) rejected: ", r"(?i)ab+", 1);
+        let diags = SignatureSet::compile(&[file(&text)]).unwrap_err();
+        let messages: Vec<_> = diags.iter().map(|d| d.message.clone()).collect();
+        assert!(messages.iter().any(|m| m.contains("regex has no required literal")), "{messages:?}");
+        assert!(messages.iter().any(|m| m.contains("unknown signature id \"proxy.nope\"")), "{messages:?}");
+    }
+
+    #[test]
+    fn user_files_override_builtin_ids_and_duplicates_are_errors() {
+        let user = PatternFile {
+            name: "mine.toml".into(),
+            text: Arc::from(GOOD.replace("Envoy cannot bind", "Mine")),
+            user: true,
+        };
+        let set = SignatureSet::compile(&[file(GOOD), user]).expect("override");
+        assert_eq!(set.get("proxy.listener_bind_failed").unwrap().title, "Mine");
+        let diags = SignatureSet::compile(&[file(GOOD), file(GOOD)]).unwrap_err();
+        assert!(diags.iter().all(|d| d.message == "duplicate id"));
+    }
+
+    #[test]
+    fn too_few_examples_is_an_error() {
+        let text = GOOD.replacen("match = [\"a\", \"b\", \"c\"]", "match = [\"a\"]", 1);
+        let diags = SignatureSet::compile(&[file(&text)]).unwrap_err();
+        assert!(diags[0].message.contains("has 1 match and 2 no_match examples"));
+    }
+}

@@ -1,0 +1,155 @@
+//! The signature library: named failure patterns loaded from `patterns/`
+//! (embedded at build time, extended or overridden with `--patterns DIR`),
+//! checked, and compiled into one [`SignatureSet`]. `spec.rs` reads the TOML,
+//! `compile.rs` checks it and builds regexes, `literal.rs` finds the
+//! prefilter literals, and `diagnostic.rs` renders errors as
+//! `file:line:col` with a caret.
+
+mod compile;
+pub mod diagnostic;
+pub mod literal;
+mod spec;
+
+use std::fmt;
+use std::path::Path;
+use std::sync::Arc;
+
+use regex::Regex;
+use serde::Serialize;
+
+use crate::record::{Level, Source};
+
+pub use compile::SignatureSet;
+pub use diagnostic::Diagnostic;
+
+/// How bad a failure is, from the catalogue.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Severity {
+    Info,
+    Warning,
+    Error,
+    Critical,
+}
+
+impl Severity {
+    /// Every severity, lowest first.
+    pub const ALL: [Severity; 4] = [
+        Severity::Info,
+        Severity::Warning,
+        Severity::Error,
+        Severity::Critical,
+    ];
+
+    /// The lowercase name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Info => "info",
+            Severity::Warning => "warning",
+            Severity::Error => "error",
+            Severity::Critical => "critical",
+        }
+    }
+
+    /// Parses a name written by [`Severity::as_str`].
+    pub fn from_name(name: &str) -> Option<Severity> {
+        Severity::ALL.into_iter().find(|s| s.as_str() == name)
+    }
+}
+
+impl fmt::Display for Severity {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The id given to warn/error records that no signature matches.
+pub const UNCLASSIFIED: &str = "unclassified";
+
+/// One compiled signature.
+#[derive(Clone, Debug)]
+pub struct Signature {
+    /// The public id, e.g. `proxy.listener_bind_failed`.
+    pub id: String,
+    /// One-line title.
+    pub title: String,
+    /// Severity from the catalogue.
+    pub severity: Severity,
+    /// The troubleshooting-guide step.
+    pub guide_step: String,
+    /// What to do about it.
+    pub remediation: String,
+    /// The guide section of its file.
+    pub section: Option<String>,
+    /// The pattern file it came from.
+    pub file: String,
+    /// Sources it applies to; empty means every source.
+    pub sources: Vec<Source>,
+    /// Levels it applies to; empty means any level.
+    pub levels: Vec<Level>,
+    /// The field its regexes run on.
+    pub field: String,
+    /// Other fields that must hold one of the listed values.
+    pub conditions: Vec<(String, Vec<String>)>,
+    /// Regexes on `field` that veto a match.
+    pub unless: Vec<Regex>,
+    /// Indices of the signatures this one wins over.
+    pub supersedes: Vec<usize>,
+    /// Seconds after a process start during which a hit is startup noise.
+    pub startup_grace: Option<u64>,
+    /// The regexes, in file order, with captures.
+    pub regexes: Vec<Regex>,
+    /// Inline examples that must produce a hit of this signature.
+    pub examples_match: Vec<String>,
+    /// Inline examples that must not.
+    pub examples_no_match: Vec<String>,
+}
+
+/// The text of one pattern file, with the name errors should use.
+#[derive(Clone, Debug)]
+pub struct PatternFile {
+    /// File name for diagnostics (`patterns/networking.toml`).
+    pub name: String,
+    /// Its contents.
+    pub text: Arc<str>,
+    /// `true` for user files from `--patterns`, which override built-in ids.
+    pub user: bool,
+}
+
+/// The pattern files built into the binary, in name order.
+pub fn builtin_files() -> Vec<PatternFile> {
+    let files: &[(&str, &str)] = &include!(concat!(env!("OUT_DIR"), "/builtin_patterns.rs"));
+    files
+        .iter()
+        .map(|(name, text)| PatternFile {
+            name: format!("patterns/{name}"),
+            text: Arc::from(*text),
+            user: false,
+        })
+        .collect()
+}
+
+/// The `*.toml` files of a user patterns directory, in name order.
+pub fn user_files(dir: &Path) -> anyhow::Result<Vec<PatternFile>> {
+    use anyhow::Context;
+    let entries = std::fs::read_dir(dir)
+        .with_context(|| format!("failed to read patterns directory {}", dir.display()))?;
+    let mut paths: Vec<_> = entries
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|e| e == "toml"))
+        .collect();
+    paths.sort();
+    paths.iter().map(|p| read_file(p, true)).collect()
+}
+
+/// Reads one pattern file from disk.
+pub fn read_file(path: &Path, user: bool) -> anyhow::Result<PatternFile> {
+    use anyhow::Context;
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("failed to read pattern file {}", path.display()))?;
+    Ok(PatternFile {
+        name: path.display().to_string(),
+        text: Arc::from(text),
+        user,
+    })
+}

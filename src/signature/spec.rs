@@ -1,0 +1,74 @@
+//! The on-disk form of a pattern file: serde types that mirror the TOML
+//! described in `patterns/README.md`, with byte spans kept on every value a
+//! later check can complain about. Nothing here compiles a regex or judges a
+//! value; `compile.rs` does that and turns problems into diagnostics that
+//! point at these spans.
+
+use std::collections::BTreeMap;
+
+use serde::Deserialize;
+use toml::Spanned;
+
+/// One pattern file.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileSpec {
+    /// The guide section the file's signatures come from.
+    pub section: Option<String>,
+    /// The signatures, in file order.
+    #[serde(default)]
+    pub signature: Vec<Spanned<SignatureSpec>>,
+}
+
+/// One `[[signature]]` table.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SignatureSpec {
+    pub id: Spanned<String>,
+    pub title: Spanned<String>,
+    pub severity: Spanned<String>,
+    pub guide_step: Spanned<String>,
+    pub remediation: Spanned<String>,
+    #[serde(default)]
+    pub sources: Vec<Spanned<String>>,
+    #[serde(default)]
+    pub levels: Vec<Spanned<String>>,
+    pub field: Option<Spanned<String>>,
+    #[serde(default, rename = "where")]
+    pub where_: BTreeMap<String, Spanned<OneOrMany>>,
+    #[serde(default)]
+    pub unless: Vec<Spanned<String>>,
+    #[serde(default)]
+    pub supersedes: Vec<Spanned<String>>,
+    pub startup_grace: Option<Spanned<u64>>,
+    pub regexes: Spanned<Vec<Spanned<String>>>,
+    pub examples: Spanned<Examples>,
+}
+
+/// A `where` value: one accepted value or a list of them.
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+pub enum OneOrMany {
+    One(String),
+    Many(Vec<String>),
+}
+
+impl OneOrMany {
+    /// The accepted values.
+    pub fn values(&self) -> Vec<String> {
+        match self {
+            OneOrMany::One(v) => vec![v.clone()],
+            OneOrMany::Many(v) => v.clone(),
+        }
+    }
+}
+
+/// Inline examples that `patterns test` checks.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Examples {
+    #[serde(rename = "match", default)]
+    pub matches: Vec<Spanned<String>>,
+    #[serde(default)]
+    pub no_match: Vec<Spanned<String>>,
+}
