@@ -1,5 +1,117 @@
 //! aks-gw-logs: named failures from Istio Gateway API ingress evidence on AKS.
+//!
+//! Data flows one way:
+//!
+//! ```text
+//! input ──bytes──▶ parse ──Record──▶ classify ──Hit──▶ output
+//! (input.rs:       (parse/: nom      (classify.rs: one   (output.rs: human,
+//!  files, stdin,    line parsers,     multi-pattern pass  JSON lines, counts)
+//!  prefilter)       Events, status)   per record)
+//! ```
+//!
+//! - [`record`]: the one normalised [`record::Record`] every parser emits.
+//! - [`parse`]: text formats to records; [`input`]: reading an input, with the
+//!   [`prefilter`] that skips lines that cannot hit.
+//! - [`signature`]: the pattern library (`patterns/*.toml`, embedded at build
+//!   time) compiled into one automaton per field; [`classify`]: records to hits.
+//! - [`cli`] holds the raw command line; [`commands`] one module per subcommand;
+//!   [`output`] and [`sanitize`] print safely.
 
+pub mod classify;
+pub mod cli;
+pub mod commands;
+pub mod input;
+pub mod output;
 pub mod parse;
+pub mod prefilter;
 pub mod record;
+pub mod sanitize;
 pub mod signature;
+
+use std::io::IsTerminal;
+
+use cli::{Args, ColorChoice, Command, PatternsCommand};
+use input::Engine;
+use output::Style;
+use signature::SignatureSet;
+
+/// How a run ended; `main` turns it into the process exit code.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ExitStatus {
+    /// 0: nothing at or above `--fail-on` was found.
+    Ok,
+    /// 1: something was found (or an example/lint check failed).
+    Found,
+    /// 2: an error: an unreadable input, bad pattern files.
+    Error,
+}
+
+impl ExitStatus {
+    /// The process exit code.
+    pub fn code(self) -> u8 {
+        match self {
+            ExitStatus::Ok => 0,
+            ExitStatus::Found => 1,
+            ExitStatus::Error => 2,
+        }
+    }
+}
+
+/// Loads the built-in signatures plus `--patterns DIR`.
+pub fn load_signatures(user_dir: Option<&std::path::Path>) -> anyhow::Result<SignatureSet> {
+    let mut files = signature::builtin_files();
+    if let Some(dir) = user_dir {
+        files.extend(signature::user_files(dir)?);
+    }
+    SignatureSet::compile(&files).map_err(|diags| {
+        let text: Vec<String> = diags.iter().map(|d| d.to_string()).collect();
+        anyhow::anyhow!(
+            "{} problem(s) in pattern files:\n\n{}",
+            diags.len(),
+            text.join("\n\n")
+        )
+    })
+}
+
+/// Whether to colour stdout.
+fn use_color(args: &Args) -> bool {
+    if args.no_color {
+        return false;
+    }
+    match args.color {
+        ColorChoice::Always => true,
+        ColorChoice::Never => false,
+        ColorChoice::Auto => {
+            std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+                && std::env::var_os("TERM").is_none_or(|t| t != "dumb")
+                && std::io::stdout().is_terminal()
+        }
+    }
+}
+
+/// Runs the command line.
+pub fn run(args: Args) -> anyhow::Result<ExitStatus> {
+    let style = Style {
+        color: use_color(&args),
+    };
+    match &args.command {
+        Command::Patterns(PatternsCommand::Lint { paths }) => {
+            commands::patterns::lint(args.patterns.as_ref(), paths)
+        }
+        Command::Patterns(PatternsCommand::List { json, regexes }) => {
+            let set = load_signatures(args.patterns.as_deref())?;
+            Ok(commands::patterns::list(&set, *json, *regexes, style)?)
+        }
+        Command::Patterns(PatternsCommand::Test { ids }) => {
+            let engine = Engine::new(load_signatures(args.patterns.as_deref())?);
+            Ok(commands::patterns::test(&engine, ids, style)?)
+        }
+        Command::Classify(c) => {
+            let engine = Engine::new(load_signatures(args.patterns.as_deref())?);
+            let style = Style {
+                color: style.color && !c.json,
+            };
+            Ok(commands::classify::run(c, &engine, style))
+        }
+    }
+}

@@ -1,0 +1,370 @@
+//! Records to named failures. [`Classifier::classify`] runs every signature
+//! regex over a record in one multi-pattern pass per field, keeps the
+//! signatures whose source, level and `where` conditions hold, lets a more
+//! specific signature win over those it `supersedes`, and extracts captures
+//! for the winner only. A warn/error record that nothing matches is an
+//! `unclassified` hit, so a new failure mode is never silent.
+//!
+//! The classifier keeps one piece of per-input state: when the process last
+//! started (pilot-agent `Version ...`, `Envoy command: ...`), so that
+//! signatures with a `startup_grace` (a NOT ready during the first seconds of
+//! startup) are not reported as failures.
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+
+use crate::record::{Field, Record, Source};
+use crate::signature::{Severity, Signature, SignatureSet, UNCLASSIFIED};
+
+/// Messages that mark a (re)start of pilot-agent or Envoy, and the literals
+/// the prefilter must keep so that such lines are always seen.
+pub const STARTUP_LITERALS: [&str; 5] = [
+    "Version ",
+    "Envoy command: ",
+    "Opening status port ",
+    "Proxy role",
+    "initializing epoch ",
+];
+
+fn is_startup(record: &Record) -> bool {
+    if !matches!(record.source, Source::Istio | Source::Envoy) {
+        return false;
+    }
+    let m = record.message.as_str();
+    m.strip_prefix("Version ")
+        .is_some_and(|v| v.starts_with(|c: char| c.is_ascii_digit()))
+        || m.starts_with("Envoy command: ")
+        || m.starts_with("Opening status port ")
+        || m == "Proxy role"
+        || m.starts_with("Proxy role ")
+        || m.starts_with("initializing epoch ")
+}
+
+/// A record that matched a signature, or an unclassified warn/error record.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Hit {
+    /// Index of the signature in the set; `None` for `unclassified`.
+    #[serde(skip)]
+    pub signature: Option<usize>,
+    /// Named captures of the winning regex, in pattern order.
+    pub captures: Vec<(String, String)>,
+}
+
+impl Hit {
+    /// The public id of what was hit.
+    pub fn id<'s>(&self, set: &'s SignatureSet) -> &'s str {
+        self.signature_in(set).map_or(UNCLASSIFIED, |s| s.id.as_str())
+    }
+
+    /// The signature hit, if any.
+    pub fn signature_in<'s>(&self, set: &'s SignatureSet) -> Option<&'s Signature> {
+        self.signature.map(|i| &set.signatures()[i])
+    }
+
+    /// Severity: the signature's, or `warning` for unclassified.
+    pub fn severity(&self, set: &SignatureSet) -> Severity {
+        self.signature_in(set)
+            .map_or(Severity::Warning, |s| s.severity)
+    }
+
+    /// A capture by name.
+    pub fn capture(&self, name: &str) -> Option<&str> {
+        self.captures
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// The object the failure concerns: a captured `object` or `name`, the
+    /// record's involved object, or an istiod `gateway=ns/name` label.
+    pub fn object(&self, record: &Record) -> Option<String> {
+        let ns = self
+            .capture("namespace")
+            .or_else(|| record.get(&Field::Namespace));
+        if let Some(name) = self.capture("object").or_else(|| self.capture("name")) {
+            return Some(match ns {
+                Some(ns) if !name.contains('/') => format!("{ns}/{name}"),
+                _ => name.to_string(),
+            });
+        }
+        record.object().or_else(|| {
+            record
+                .get(&Field::Label("gateway".into()))
+                .map(|g| format!("Gateway/{g}"))
+        })
+    }
+
+    /// The failure's reason: a captured `reason`, else the record's reason.
+    pub fn reason<'r>(&'r self, record: &'r Record) -> Option<&'r str> {
+        self.capture("reason").or_else(|| record.get(&Field::Reason))
+    }
+}
+
+/// Classifies the records of one input, in order.
+pub struct Classifier<'s> {
+    set: &'s SignatureSet,
+    started: Option<DateTime<Utc>>,
+    candidates: Vec<usize>,
+}
+
+impl<'s> Classifier<'s> {
+    /// A classifier at the start of an input.
+    pub fn new(set: &'s SignatureSet) -> Classifier<'s> {
+        Classifier {
+            set,
+            started: None,
+            candidates: Vec::new(),
+        }
+    }
+
+    /// The signature set in use.
+    pub fn set(&self) -> &'s SignatureSet {
+        self.set
+    }
+
+    /// Names the failure a record shows, if any.
+    pub fn classify(&mut self, record: &Record) -> Option<Hit> {
+        if is_startup(record) {
+            self.started = record.ts;
+        }
+        let sigs = self.set.signatures();
+        self.candidates.clear();
+        let candidates = &mut self.candidates;
+        self.set.candidates(record, |i| {
+            if applies(&sigs[i], record) {
+                candidates.push(i);
+            }
+        });
+        let winner = self
+            .candidates
+            .iter()
+            .copied()
+            .filter(|&i| {
+                !self
+                    .candidates
+                    .iter()
+                    .any(|&j| j != i && sigs[j].supersedes.contains(&i))
+            })
+            .max_by(|&a, &b| sigs[a].severity.cmp(&sigs[b].severity).then(b.cmp(&a)));
+        match winner {
+            Some(i) => {
+                if self.in_startup_grace(&sigs[i], record) {
+                    return None;
+                }
+                Some(Hit {
+                    signature: Some(i),
+                    captures: captures(&sigs[i], record),
+                })
+            }
+            None if record.level.is_some_and(|l| l.is_problem()) => Some(Hit {
+                signature: None,
+                captures: Vec::new(),
+            }),
+            None => None,
+        }
+    }
+
+    fn in_startup_grace(&self, sig: &Signature, record: &Record) -> bool {
+        let (Some(grace), Some(started), Some(ts)) = (sig.startup_grace, self.started, record.ts)
+        else {
+            return false;
+        };
+        let since = ts.signed_duration_since(started).num_milliseconds();
+        (0..=grace as i64 * 1000).contains(&since)
+    }
+}
+
+/// Whether a signature's source, level, `where` and `unless` rules hold.
+fn applies(sig: &Signature, record: &Record) -> bool {
+    if !sig.sources.is_empty() && !sig.sources.contains(&record.source) {
+        return false;
+    }
+    if !sig.levels.is_empty() && !record.level.is_some_and(|l| sig.levels.contains(&l)) {
+        return false;
+    }
+    let conditions_hold = sig.conditions.iter().all(|(key, values)| {
+        record
+            .get_named(key)
+            .is_some_and(|v| values.iter().any(|x| x == v))
+    });
+    if !conditions_hold {
+        return false;
+    }
+    if !sig.unless.is_empty() {
+        let value = record.get_named(&sig.field).unwrap_or("");
+        if sig.unless.iter().any(|re| re.is_match(value)) {
+            return false;
+        }
+    }
+    true
+}
+
+/// Named captures of the first of the signature's regexes that matches.
+fn captures(sig: &Signature, record: &Record) -> Vec<(String, String)> {
+    let value = record.get_named(&sig.field).unwrap_or("");
+    for re in &sig.regexes {
+        if let Some(caps) = re.captures(value) {
+            return re
+                .capture_names()
+                .flatten()
+                .filter_map(|name| caps.name(name).map(|m| (name.to_string(), m.as_str().to_string())))
+                .collect();
+        }
+    }
+    Vec::new()
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use super::*;
+    use crate::record::{Format, Level};
+    use crate::signature::PatternFile;
+
+    const PATTERNS: &str = r#"
+[[signature]]
+id = "proxy.listener_bind_failed"
+title = "Envoy cannot bind"
+severity = "critical"
+guide_step = "g"
+remediation = "r"
+sources = ["envoy"]
+supersedes = ["proxy.config_rejected"]
+regexes = ['''listener '(?P<listener>[^']+)' failed to bind|cannot bind '[^']+': (?P<reason>Permission denied|Address already in use)''']
+[signature.examples]
+match = ["a", "b", "c"]
+no_match = ["d", "e"]
+
+[[signature]]
+id = "proxy.config_rejected"
+title = "Config rejected"
+severity = "error"
+guide_step = "g"
+remediation = "r"
+regexes = ['''config for (?P<type>\S+) rejected: ''']
+[signature.examples]
+match = ["a", "b", "c"]
+no_match = ["d", "e"]
+
+[[signature]]
+id = "proxy.not_ready"
+title = "Not ready"
+severity = "error"
+guide_step = "g"
+remediation = "r"
+startup_grace = 30
+regexes = ['''Envoy proxy is NOT ready: (?P<reason>.+)''']
+[signature.examples]
+match = ["a", "b", "c"]
+no_match = ["d", "e"]
+
+[[signature]]
+id = "pod.probe_failed"
+title = "Probe failed"
+severity = "error"
+guide_step = "g"
+remediation = "r"
+sources = ["event"]
+where = { event_type = "Warning", reason = "Unhealthy" }
+regexes = ['''(?:Readiness|Liveness|Startup) probe failed: ''']
+[signature.examples]
+match = ["a", "b", "c"]
+no_match = ["d", "e"]
+"#;
+
+    fn set() -> SignatureSet {
+        SignatureSet::compile(&[PatternFile {
+            name: "t.toml".into(),
+            text: Arc::from(PATTERNS),
+            user: false,
+        }])
+        .unwrap()
+    }
+
+    fn rec(source: Source, level: Level, msg: &str, secs: i64) -> Record {
+        Record {
+            line: 1,
+            ts: DateTime::from_timestamp(1_756_202_400 + secs, 0),
+            source,
+            format: Format::Text,
+            level: Some(level),
+            scope: None,
+            message: msg.into(),
+            fields: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn the_more_specific_signature_wins() {
+        let set = set();
+        let mut c = Classifier::new(&set);
+        let r = rec(
+            Source::Envoy,
+            Level::Warn,
+            "gRPC config for type.googleapis.com/envoy.config.listener.v3.Listener rejected: \
+             Error adding/updating listener(s) 0.0.0.0_80: cannot bind '0.0.0.0:80': Permission denied",
+            0,
+        );
+        let hit = c.classify(&r).unwrap();
+        assert_eq!(hit.id(&set), "proxy.listener_bind_failed");
+        assert_eq!(hit.capture("reason"), Some("Permission denied"));
+        // The same rejection without a bind failure is config_rejected.
+        let r = rec(
+            Source::Envoy,
+            Level::Warn,
+            "delta config for type.googleapis.com/envoy.config.cluster.v3.Cluster rejected: bad",
+            0,
+        );
+        assert_eq!(c.classify(&r).unwrap().id(&set), "proxy.config_rejected");
+    }
+
+    #[test]
+    fn sources_and_where_conditions_gate_a_match() {
+        let set = set();
+        let mut c = Classifier::new(&set);
+        let mut ev = rec(
+            Source::Event,
+            Level::Warn,
+            "Readiness probe failed: HTTP probe failed with statuscode: 503",
+            0,
+        );
+        ev.set(Field::EventType, "Warning");
+        ev.set(Field::Reason, "Unhealthy");
+        assert_eq!(c.classify(&ev).unwrap().id(&set), "pod.probe_failed");
+        // The same words in an access log are not a probe failure.
+        let access = rec(
+            Source::AccessLog,
+            Level::Info,
+            "[2025-08-26T10:01:02.411Z] \"GET /Readiness probe failed: HTTP/1.1\" 200 - via_upstream",
+            0,
+        );
+        assert_eq!(c.classify(&access), None);
+        // A Normal event with the same reason does not hit.
+        ev.set(Field::EventType, "Normal");
+        ev.level = Some(Level::Info);
+        assert_eq!(c.classify(&ev), None);
+    }
+
+    #[test]
+    fn not_ready_during_startup_is_not_a_failure_but_later_it_is() {
+        let set = set();
+        let mut c = Classifier::new(&set);
+        let not_ready = "Envoy proxy is NOT ready: config not received from XDS server (is Istiod running?)";
+        assert!(c.classify(&rec(Source::Istio, Level::Info, "Version 1.26.3-abc-Clean", 0)).is_none());
+        assert_eq!(c.classify(&rec(Source::Istio, Level::Warn, not_ready, 2)), None);
+        let late = c.classify(&rec(Source::Istio, Level::Warn, not_ready, 95)).unwrap();
+        assert_eq!(late.id(&set), "proxy.not_ready");
+        assert!(late.capture("reason").unwrap().starts_with("config not received"));
+    }
+
+    #[test]
+    fn unmatched_warnings_are_unclassified_and_info_is_nothing() {
+        let set = set();
+        let mut c = Classifier::new(&set);
+        let w = c.classify(&rec(Source::Istio, Level::Error, "something new broke", 0)).unwrap();
+        assert_eq!(w.id(&set), UNCLASSIFIED);
+        assert_eq!(w.severity(&set), Severity::Warning);
+        assert_eq!(c.classify(&rec(Source::Istio, Level::Info, "reconciling", 0)), None);
+    }
+}

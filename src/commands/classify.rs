@@ -1,0 +1,95 @@
+//! `aks-gw-logs classify [FILE|-]...`: reads each input in turn through the
+//! scanner and prints hits as they are found. An input that cannot be opened
+//! is reported and skipped; the others are still classified, and the run
+//! exits 2 at the end.
+
+use std::fs::File;
+use std::io::{self, Write};
+
+use crate::cli::ClassifyArgs;
+use crate::input::{Engine, Scope, Stats, scan};
+use crate::output::{Mode, Printer, Style};
+use crate::sanitize::for_terminal;
+use crate::ExitStatus;
+
+/// Runs `classify`.
+pub fn run(args: &ClassifyArgs, engine: &Engine, style: Style) -> ExitStatus {
+    let mode = match (args.count, args.all, args.json) {
+        (true, _, json) => Mode::Count { json },
+        (false, true, true) => Mode::JsonAll,
+        (false, true, false) => Mode::HumanAll,
+        (false, false, true) => Mode::Json,
+        (false, false, false) => Mode::Human,
+    };
+    let scope = if args.all { Scope::All } else { Scope::Hits };
+    let stdout = io::stdout().lock();
+    let mut printer = Printer::new(io::BufWriter::with_capacity(1 << 16, stdout), &engine.set, mode, style);
+    let mut total = Stats::default();
+    let mut failed = false;
+    let inputs: Vec<String> = if args.inputs.is_empty() {
+        vec!["-".to_string()]
+    } else {
+        args.inputs.iter().map(|p| p.display().to_string()).collect()
+    };
+    for name in &inputs {
+        printer.begin_input(if name == "-" { "<stdin>" } else { name });
+        let result = if name == "-" {
+            scan(engine, io::stdin().lock(), scope, &mut printer)
+        } else {
+            match File::open(name) {
+                Ok(file) => scan(engine, file, scope, &mut printer),
+                Err(e) => Err(e),
+            }
+        };
+        printer.end_input();
+        match result {
+            Ok(stats) => add(&mut total, &stats),
+            Err(e) => {
+                failed = true;
+                eprintln!("aks-gw-logs: {}: {}", for_terminal(name), describe_io_error(&e));
+            }
+        }
+        if printer.error.is_some() {
+            break;
+        }
+    }
+    printer.finish(&total);
+    if let Some(e) = printer.error.take() {
+        if e.kind() == io::ErrorKind::BrokenPipe {
+            return ExitStatus::Ok;
+        }
+        eprintln!("aks-gw-logs: failed to write output: {e}");
+        return ExitStatus::Error;
+    }
+    let _ = io::stderr().flush();
+    if failed {
+        ExitStatus::Error
+    } else if args
+        .fail_on
+        .threshold()
+        .is_some_and(|t| printer.worst.is_some_and(|w| w >= t))
+    {
+        ExitStatus::Found
+    } else {
+        ExitStatus::Ok
+    }
+}
+
+fn add(total: &mut Stats, s: &Stats) {
+    total.bytes += s.bytes;
+    total.lines += s.lines;
+    total.records += s.records;
+    total.skipped += s.skipped;
+    total.hits += s.hits;
+    total.problems += s.problems;
+}
+
+/// An I/O error in plain words.
+pub fn describe_io_error(e: &io::Error) -> String {
+    match e.kind() {
+        io::ErrorKind::NotFound => "no such file; expected a readable log file or `-` for stdin".into(),
+        io::ErrorKind::PermissionDenied => "permission denied".into(),
+        io::ErrorKind::IsADirectory => "is a directory; expected a file (support bundles come with `bundle analyze`)".into(),
+        _ => format!("cannot read: {e}"),
+    }
+}

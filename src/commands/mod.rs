@@ -1,0 +1,6 @@
+//! One file per subcommand. Each takes the parsed arguments and the resolved
+//! settings and returns the exit status; nothing here parses text formats or
+//! matches signatures itself.
+
+pub mod classify;
+pub mod patterns;
