@@ -212,11 +212,11 @@ impl Scanner<'_> {
             );
         }
         if self.scope == Scope::Hits
-            && self.reader.is_idle()
             && !self.prefilter.may_match(bytes)
             && memchr::memchr(0, bytes).is_none()
             && let Ok(text) = std::str::from_utf8(bytes)
             && !parse::line::always_parse(text)
+            && !self.reader.wants(text)
         {
             self.stats.skipped += 1;
             return;

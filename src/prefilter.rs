@@ -1,17 +1,16 @@
 //! The line prefilter: one Aho-Corasick automaton over every literal that a
 //! line must contain to be worth parsing: the required literals of all
 //! signature regexes, the level words that make an unmatched line
-//! `unclassified`, the startup markers the classifier tracks, and the
-//! headers that switch the reader into a table or `describe` section. Lines
+//! `unclassified`, and the startup markers the classifier tracks. Lines
 //! that contain none of them, are not structurally special
-//! (`parse::line::always_parse`) and arrive while the reader is idle cannot
-//! produce a hit, so `classify` skips them without parsing. This is what lets
+//! (`parse::line::always_parse`) and are not wanted by the reader (a table
+//! header, a `describe` section, a pending CRI partial) cannot produce a
+//! hit, so `classify` skips them without parsing. This is what lets
 //! classification run at grep speed on logs that are 98% benign.
 
 use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
 
 use crate::classify::STARTUP_LITERALS;
-use crate::parse::CONTEXT_LITERALS;
 use crate::signature::SignatureSet;
 
 /// Level words, in the spellings the supported formats print them.
@@ -34,7 +33,6 @@ impl Prefilter {
             LEVEL_LITERALS
                 .iter()
                 .chain(STARTUP_LITERALS.iter())
-                .chain(CONTEXT_LITERALS.iter())
                 .map(|s| s.as_bytes().to_vec()),
         );
         literals.sort();

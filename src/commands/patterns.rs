@@ -126,7 +126,7 @@ pub fn test(engine: &Engine, ids: &[String], style: Style) -> io::Result<ExitSta
         let cases = sig.examples_match.iter().map(|e| (e, true)).chain(sig.examples_no_match.iter().map(|e| (e, false)));
         for (n, (example, should)) in cases.enumerate() {
             let hits = hits_of(engine, example, Scope::Hits).ids;
-            let hit = hits.iter().any(|h| *h == sig.id);
+            let hit = hits.contains(&sig.id);
             if hit == should {
                 passed += 1;
                 continue;

@@ -41,16 +41,3 @@ impl Problem {
     }
 }
 
-/// Literals of the lines that move the [`Reader`] out of its idle state: the
-/// headers of `kubectl get events` tables and of `kubectl describe` sections.
-/// The classifier's prefilter keeps every line containing one of them, so a
-/// skipped line can never be one that starts a table or section.
-pub const CONTEXT_LITERALS: [&str; 7] = [
-    "LAST SEEN",
-    "Events:",
-    "Conditions:",
-    "Name:",
-    "Listeners:",
-    "Parents:",
-    "Message",
-];

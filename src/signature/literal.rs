@@ -53,7 +53,7 @@ fn best_piece(bytes: &[u8]) -> Option<Vec<u8>> {
 
 /// Bytes that some JSON encoder writes escaped (`\"`, `\\`, `\u003c`, `\u00e9`).
 fn is_escapable(b: u8) -> bool {
-    matches!(b, b'"' | b'\\' | b'<' | b'>' | b'&') || b < 0x20 || b >= 0x80
+    matches!(b, b'"' | b'\\' | b'<' | b'>' | b'&') || !(0x20..0x80).contains(&b)
 }
 
 #[cfg(test)]
