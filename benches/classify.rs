@@ -59,7 +59,9 @@ fn bench(c: &mut Criterion) {
     g.bench_function("lines", |b| b.iter(|| run(&log, Scope::Hits)));
     g.finish();
 
-    let slice_end = log[..(10 << 20).min(log.len())].rfind('\n').map_or(0, |i| i + 1);
+    let slice_end = log[..(10 << 20).min(log.len())]
+        .rfind('\n')
+        .map_or(0, |i| i + 1);
     let slice = &log[..slice_end];
     let slice_lines = slice.bytes().filter(|&b| b == b'\n').count() as u64;
     let mut g = c.benchmark_group("classify_all_records");

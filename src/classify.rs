@@ -5,10 +5,19 @@
 //! for the winner only. A warn/error record that nothing matches is an
 //! `unclassified` hit, so a new failure mode is never silent.
 //!
-//! The classifier keeps one piece of per-input state: when the process last
-//! started (pilot-agent `Version ...`, `Envoy command: ...`), so that
-//! signatures with a `startup_grace` (a NOT ready during the first seconds of
-//! startup) are not reported as failures.
+//! `[[benign]]` rules name routine warn/error lines (an xDS stream closed
+//! with code 0, istiod recycling a connection every 30 minutes): what they
+//! match is neither a hit nor unclassified, until it repeats more often than
+//! the rule's `repeat` allows.
+//!
+//! The classifier keeps some per-input state: when the process last started
+//! (pilot-agent `Version ...`, `Envoy command: ...`), so that signatures with
+//! a `startup_grace` (a NOT ready during the first seconds of startup) are
+//! not reported; recent matches of each benign rule; and the proxy's own
+//! version, so that a pilot-agent connecting to an istiod of another AKS
+//! revision (`istiod-asm-1-25` from a 1.26 proxy) is `revision.stale_proxy`.
+
+use std::collections::{HashMap, VecDeque};
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
@@ -16,15 +25,42 @@ use serde::Serialize;
 use crate::record::{Field, Record, Source};
 use crate::signature::{Severity, Signature, SignatureSet, UNCLASSIFIED};
 
-/// Messages that mark a (re)start of pilot-agent or Envoy, and the literals
-/// the prefilter must keep so that such lines are always seen.
-pub const STARTUP_LITERALS: [&str; 5] = [
+/// Literals of the info lines the classifier keeps state from (process
+/// starts, the proxy's version and upstream): the prefilter keeps them.
+pub const CONTEXT_LITERALS: [&str; 6] = [
     "Version ",
     "Envoy command: ",
     "Opening status port ",
     "Proxy role",
     "initializing epoch ",
+    "Initializing with upstream address",
 ];
+
+/// The signature a proxy talking to another revision's istiod is named after.
+const STALE_PROXY: &str = "revision.stale_proxy";
+
+/// pilot-agent's xdsproxy line naming the istiod it connects to.
+const UPSTREAM_PREFIX: &str = "Initializing with upstream address \"";
+
+/// `major.minor` of a version like `1.26.3-abc-Clean`.
+fn minor_version(text: &str) -> Option<(u32, u32)> {
+    let mut parts = text.split(['.', '-']);
+    let major = parts.next()?.parse().ok()?;
+    let minor = parts.next()?.parse().ok()?;
+    Some((major, minor))
+}
+
+/// The AKS revision (`asm-1-25` → (1, 25)) named by an xdsproxy upstream line.
+fn upstream_revision(message: &str) -> Option<(String, (u32, u32))> {
+    let rest = message.strip_prefix(UPSTREAM_PREFIX)?;
+    let host = rest.split(['"', '.', ':']).next()?;
+    let revision = host.strip_prefix("istiod-")?;
+    let digits = revision.strip_prefix("asm-").unwrap_or(revision);
+    let mut parts = digits.split('-');
+    let major = parts.next()?.parse().ok()?;
+    let minor = parts.next()?.parse().ok()?;
+    Some((revision.to_string(), (major, minor)))
+}
 
 fn is_startup(record: &Record) -> bool {
     if !matches!(record.source, Source::Istio | Source::Envoy) {
@@ -53,7 +89,8 @@ pub struct Hit {
 impl Hit {
     /// The public id of what was hit.
     pub fn id<'s>(&self, set: &'s SignatureSet) -> &'s str {
-        self.signature_in(set).map_or(UNCLASSIFIED, |s| s.id.as_str())
+        self.signature_in(set)
+            .map_or(UNCLASSIFIED, |s| s.id.as_str())
     }
 
     /// The signature hit, if any.
@@ -96,7 +133,8 @@ impl Hit {
 
     /// The failure's reason: a captured `reason`, else the record's reason.
     pub fn reason<'r>(&'r self, record: &'r Record) -> Option<&'r str> {
-        self.capture("reason").or_else(|| record.get(&Field::Reason))
+        self.capture("reason")
+            .or_else(|| record.get(&Field::Reason))
     }
 }
 
@@ -105,6 +143,10 @@ pub struct Classifier<'s> {
     set: &'s SignatureSet,
     started: Option<DateTime<Utc>>,
     candidates: Vec<usize>,
+    /// Per benign rule with a repeat limit: times of its recent matches.
+    benign_seen: HashMap<usize, VecDeque<Option<DateTime<Utc>>>>,
+    /// The proxy's own `major.minor`, from pilot-agent's `Version` line.
+    proxy_version: Option<(u32, u32)>,
 }
 
 impl<'s> Classifier<'s> {
@@ -114,6 +156,8 @@ impl<'s> Classifier<'s> {
             set,
             started: None,
             candidates: Vec::new(),
+            benign_seen: HashMap::new(),
+            proxy_version: None,
         }
     }
 
@@ -126,6 +170,12 @@ impl<'s> Classifier<'s> {
     pub fn classify(&mut self, record: &Record) -> Option<Hit> {
         if is_startup(record) {
             self.started = record.ts;
+            if let Some(v) = record.message.strip_prefix("Version ") {
+                self.proxy_version = minor_version(v);
+            }
+        }
+        if let Some(hit) = self.stale_proxy(record) {
+            return Some(hit);
         }
         let sigs = self.set.signatures();
         self.candidates.clear();
@@ -135,6 +185,10 @@ impl<'s> Classifier<'s> {
                 candidates.push(i);
             }
         });
+        if self.is_benign(record) {
+            return None;
+        }
+        self.candidates.retain(|&i| !sigs[i].benign);
         let winner = self
             .candidates
             .iter()
@@ -162,6 +216,55 @@ impl<'s> Classifier<'s> {
             }),
             None => None,
         }
+    }
+
+    /// Whether a matching benign rule is still within its repeat limit.
+    /// Every matching rule records the occurrence.
+    fn is_benign(&mut self, record: &Record) -> bool {
+        let sigs = self.set.signatures();
+        let mut benign = false;
+        for &i in &self.candidates {
+            let sig = &sigs[i];
+            if !sig.benign {
+                continue;
+            }
+            let Some((count, within)) = sig.repeat else {
+                benign = true;
+                continue;
+            };
+            let seen = self.benign_seen.entry(i).or_default();
+            seen.push_back(record.ts);
+            if let Some(now) = record.ts {
+                while seen.front().is_some_and(|t| {
+                    t.is_none_or(|t| now.signed_duration_since(t).num_seconds() > within as i64)
+                }) {
+                    seen.pop_front();
+                }
+            }
+            if seen.len() < count as usize {
+                benign = true;
+            }
+        }
+        benign
+    }
+
+    /// A pilot-agent connecting to the istiod of a revision other than its own version.
+    fn stale_proxy(&self, record: &Record) -> Option<Hit> {
+        if record.source != Source::Istio {
+            return None;
+        }
+        let (revision, upstream) = upstream_revision(&record.message)?;
+        let own = self.proxy_version?;
+        if own == upstream {
+            return None;
+        }
+        Some(Hit {
+            signature: Some(self.set.index_of(STALE_PROXY)?),
+            captures: vec![
+                ("revision".into(), revision),
+                ("proxy_version".into(), format!("{}.{}", own.0, own.1)),
+            ],
+        })
     }
 
     fn in_startup_grace(&self, sig: &Signature, record: &Record) -> bool {
@@ -207,7 +310,10 @@ fn captures(sig: &Signature, record: &Record) -> Vec<(String, String)> {
             return re
                 .capture_names()
                 .flatten()
-                .filter_map(|name| caps.name(name).map(|m| (name.to_string(), m.as_str().to_string())))
+                .filter_map(|name| {
+                    caps.name(name)
+                        .map(|m| (name.to_string(), m.as_str().to_string()))
+                })
                 .collect();
         }
     }
@@ -255,6 +361,37 @@ guide_step = "g"
 remediation = "r"
 startup_grace = 30
 regexes = ['''Envoy proxy is NOT ready: (?P<reason>.+)''']
+[signature.examples]
+match = ["a", "b", "c"]
+no_match = ["d", "e"]
+
+[[benign]]
+id = "benign.xds_recycled"
+title = "istiod recycled the xDS stream"
+repeat = { count = 3, within = 600 }
+regexes = ['''gRPC config stream to xds-grpc closed: 1[34], ''']
+[benign.examples]
+match = ["a", "b", "c"]
+no_match = ["d", "e"]
+
+[[signature]]
+id = "proxy.xds_unreachable"
+title = "xDS unreachable"
+severity = "error"
+guide_step = "g"
+remediation = "r"
+regexes = ['''gRPC config stream to xds-grpc closed: [1-9][0-9]*, ''']
+[signature.examples]
+match = ["a", "b", "c"]
+no_match = ["d", "e"]
+
+[[signature]]
+id = "revision.stale_proxy"
+title = "Stale proxy"
+severity = "warning"
+guide_step = "g"
+remediation = "r"
+regexes = ['''IST0158''']
 [signature.examples]
 match = ["a", "b", "c"]
 no_match = ["d", "e"]
@@ -350,21 +487,106 @@ no_match = ["d", "e"]
     fn not_ready_during_startup_is_not_a_failure_but_later_it_is() {
         let set = set();
         let mut c = Classifier::new(&set);
-        let not_ready = "Envoy proxy is NOT ready: config not received from XDS server (is Istiod running?)";
-        assert!(c.classify(&rec(Source::Istio, Level::Info, "Version 1.26.3-abc-Clean", 0)).is_none());
-        assert_eq!(c.classify(&rec(Source::Istio, Level::Warn, not_ready, 2)), None);
-        let late = c.classify(&rec(Source::Istio, Level::Warn, not_ready, 95)).unwrap();
+        let not_ready =
+            "Envoy proxy is NOT ready: config not received from XDS server (is Istiod running?)";
+        assert!(
+            c.classify(&rec(
+                Source::Istio,
+                Level::Info,
+                "Version 1.26.3-abc-Clean",
+                0
+            ))
+            .is_none()
+        );
+        assert_eq!(
+            c.classify(&rec(Source::Istio, Level::Warn, not_ready, 2)),
+            None
+        );
+        let late = c
+            .classify(&rec(Source::Istio, Level::Warn, not_ready, 95))
+            .unwrap();
         assert_eq!(late.id(&set), "proxy.not_ready");
-        assert!(late.capture("reason").unwrap().starts_with("config not received"));
+        assert!(
+            late.capture("reason")
+                .unwrap()
+                .starts_with("config not received")
+        );
+    }
+
+    #[test]
+    fn benign_rules_hold_until_the_repeat_limit() {
+        let set = set();
+        let mut c = Classifier::new(&set);
+        let line =
+            "DeltaAggregatedResources gRPC config stream to xds-grpc closed: 14, connection reset";
+        // Isolated closes 30 minutes apart: routine, neither a hit nor unclassified.
+        for minute in [0, 30, 60] {
+            assert_eq!(
+                c.classify(&rec(Source::Envoy, Level::Warn, line, minute * 60)),
+                None
+            );
+        }
+        // Three within ten minutes: the third is an outage.
+        assert_eq!(
+            c.classify(&rec(Source::Envoy, Level::Warn, line, 3700)),
+            None
+        );
+        let hit = c
+            .classify(&rec(Source::Envoy, Level::Warn, line, 3720))
+            .unwrap();
+        assert_eq!(hit.id(&set), "proxy.xds_unreachable");
+        // A code no benign rule covers is a hit at once.
+        let code2 = "DeltaAggregatedResources gRPC config stream to xds-grpc closed: 2, x";
+        assert!(
+            c.classify(&rec(Source::Envoy, Level::Warn, code2, 9000))
+                .is_some()
+        );
+    }
+
+    #[test]
+    fn proxy_talking_to_another_revision_is_stale() {
+        let set = set();
+        let mut c = Classifier::new(&set);
+        let up = |rev: &str| {
+            format!(
+                "Initializing with upstream address \"istiod-{rev}.aks-istio-system.svc:15012\" and cluster \"Kubernetes\""
+            )
+        };
+        assert_eq!(
+            c.classify(&rec(Source::Istio, Level::Info, &up("asm-1-25"), 0)),
+            None,
+            "no version seen yet"
+        );
+        c.classify(&rec(
+            Source::Istio,
+            Level::Info,
+            "Version 1.26.3-abc-Clean",
+            1,
+        ));
+        assert_eq!(
+            c.classify(&rec(Source::Istio, Level::Info, &up("asm-1-26"), 2)),
+            None
+        );
+        let hit = c
+            .classify(&rec(Source::Istio, Level::Info, &up("asm-1-25"), 3))
+            .unwrap();
+        assert_eq!(hit.id(&set), "revision.stale_proxy");
+        assert_eq!(hit.capture("revision"), Some("asm-1-25"));
+        assert_eq!(hit.capture("proxy_version"), Some("1.26"));
     }
 
     #[test]
     fn unmatched_warnings_are_unclassified_and_info_is_nothing() {
         let set = set();
         let mut c = Classifier::new(&set);
-        let w = c.classify(&rec(Source::Istio, Level::Error, "something new broke", 0)).unwrap();
+        let w = c
+            .classify(&rec(Source::Istio, Level::Error, "something new broke", 0))
+            .unwrap();
         assert_eq!(w.id(&set), UNCLASSIFIED);
         assert_eq!(w.severity(&set), Severity::Warning);
-        assert_eq!(c.classify(&rec(Source::Istio, Level::Info, "reconciling", 0)), None);
+        assert_eq!(
+            c.classify(&rec(Source::Istio, Level::Info, "reconciling", 0)),
+            None
+        );
     }
 }

@@ -8,7 +8,8 @@ use clap::{Args as ClapArgs, Parser, Subcommand, ValueEnum};
 
 use crate::signature::Severity;
 
-const ABOUT: &str = "Name Istio Gateway API ingress failures on AKS from istiod, Envoy and Kubernetes evidence";
+const ABOUT: &str =
+    "Name Istio Gateway API ingress failures on AKS from istiod, Envoy and Kubernetes evidence";
 
 const LONG_ABOUT: &str = "\
 Reads istiod and gateway-pod (istio-proxy/Envoy) logs, Kubernetes Events and
@@ -130,7 +131,9 @@ impl FailOn {
 #[derive(Debug, Subcommand)]
 pub enum PatternsCommand {
     /// List the signatures: id, severity, sources and title.
-    #[command(after_help = "Examples:\n  aks-gw-logs patterns list\n  aks-gw-logs patterns list --json | jq -r .id\n  aks-gw-logs patterns list --regexes > regexes.txt   # for grep -f / rg -f")]
+    #[command(
+        after_help = "Examples:\n  aks-gw-logs patterns list\n  aks-gw-logs patterns list --json | jq -r .id\n  aks-gw-logs patterns list --regexes > regexes.txt   # for grep -f / rg -f"
+    )]
     List {
         /// One JSON object per signature, with its guide step, remediation and regexes.
         #[arg(long, conflicts_with = "regexes")]
@@ -140,13 +143,17 @@ pub enum PatternsCommand {
         regexes: bool,
     },
     /// Run every signature's inline examples through the classifier.
-    #[command(after_help = "Each `match` example must produce a hit of its signature, each `no_match`\nexample must not. Exit status 1 when any example fails.\n\nExamples:\n  aks-gw-logs patterns test\n  aks-gw-logs patterns test proxy.not_ready\n  aks-gw-logs --patterns ./my-patterns patterns test")]
+    #[command(
+        after_help = "Each `match` example must produce a hit of its signature, each `no_match`\nexample must not. Exit status 1 when any example fails.\n\nExamples:\n  aks-gw-logs patterns test\n  aks-gw-logs patterns test proxy.not_ready\n  aks-gw-logs --patterns ./my-patterns patterns test"
+    )]
     Test {
         /// Test only these signature ids.
         ids: Vec<String>,
     },
     /// Check pattern files and report errors as file:line:col with a caret.
-    #[command(after_help = "Without arguments, lints the built-in library and --patterns DIR.\n\nExamples:\n  aks-gw-logs patterns lint\n  aks-gw-logs patterns lint ./my-patterns/extra.toml")]
+    #[command(
+        after_help = "Without arguments, lints the built-in library and --patterns DIR.\n\nExamples:\n  aks-gw-logs patterns lint\n  aks-gw-logs patterns lint ./my-patterns/extra.toml"
+    )]
     Lint {
         /// Pattern files or directories to check.
         #[arg(value_name = "FILE|DIR")]

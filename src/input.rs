@@ -75,7 +75,12 @@ pub trait Sink {
 }
 
 /// Reads one input to the end, classifying every record.
-pub fn scan(engine: &Engine, input: impl Read, scope: Scope, sink: &mut dyn Sink) -> io::Result<Stats> {
+pub fn scan(
+    engine: &Engine,
+    input: impl Read,
+    scope: Scope,
+    sink: &mut dyn Sink,
+) -> io::Result<Stats> {
     let mut reader = BufReader::with_capacity(1 << 20, input);
     let head = reader.fill_buf()?;
     if let Some(what) = archive_kind(head) {
@@ -85,7 +90,9 @@ pub fn scan(engine: &Engine, input: impl Read, scope: Scope, sink: &mut dyn Sink
             &mut stats,
             Problem::new(
                 1,
-                format!("this is {what}, not text; extract it first (for example `zcat FILE | aks-gw-logs classify -`)"),
+                format!(
+                    "this is {what}, not text; extract it first (for example `zcat FILE | aks-gw-logs classify -`)"
+                ),
             ),
         );
         return Ok(stats);
@@ -253,7 +260,9 @@ impl Scanner<'_> {
                 &mut self.stats,
                 Problem::new(
                     lineno,
-                    format!("{count} NUL byte(s) in the line (binary data?); read with U+FFFD in their place"),
+                    format!(
+                        "{count} NUL byte(s) in the line (binary data?); read with U+FFFD in their place"
+                    ),
                 ),
             );
             text = Cow::Owned(text.replace('\0', "\u{FFFD}"));
@@ -261,16 +270,29 @@ impl Scanner<'_> {
         text
     }
 
-    fn document(&mut self, input: &mut impl BufRead, kind: InputKind, sink: &mut dyn Sink) -> io::Result<()> {
+    fn document(
+        &mut self,
+        input: &mut impl BufRead,
+        kind: InputKind,
+        sink: &mut dyn Sink,
+    ) -> io::Result<()> {
         let mut bytes = Vec::new();
-        input.take(MAX_DOCUMENT as u64 + 1).read_to_end(&mut bytes)?;
+        input
+            .take(MAX_DOCUMENT as u64 + 1)
+            .read_to_end(&mut bytes)?;
         self.stats.bytes = bytes.len() as u64;
         if bytes.len() > MAX_DOCUMENT {
             bytes.truncate(MAX_DOCUMENT);
             report(
                 sink,
                 &mut self.stats,
-                Problem::new(1, format!("document is larger than {} MiB; only that much was read", MAX_DOCUMENT >> 20)),
+                Problem::new(
+                    1,
+                    format!(
+                        "document is larger than {} MiB; only that much was read",
+                        MAX_DOCUMENT >> 20
+                    ),
+                ),
             );
         }
         self.stats.lines = bytecount_lines(&bytes);
@@ -315,7 +337,10 @@ mod tests {
 
     #[test]
     fn archives_are_recognised_by_their_magic() {
-        assert_eq!(archive_kind(&[0x1f, 0x8b, 8, 0]), Some("gzip-compressed data"));
+        assert_eq!(
+            archive_kind(&[0x1f, 0x8b, 8, 0]),
+            Some("gzip-compressed data")
+        );
         assert_eq!(archive_kind(b"PK\x03\x04rest"), Some("a zip archive"));
         assert_eq!(archive_kind(b"2025-08-26T10:00:00Z info x"), None);
     }

@@ -144,9 +144,19 @@ impl<'a, W: Write> Printer<'a, W> {
         let mut obj = Map::new();
         obj.insert("input".into(), json!(self.input));
         obj.insert("line".into(), json!(record.line));
-        obj.insert("ts".into(), json!(record.ts.map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true))));
+        obj.insert(
+            "ts".into(),
+            json!(
+                record
+                    .ts
+                    .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true))
+            ),
+        );
         obj.insert("signature".into(), json!(hit.map(|h| h.id(self.set))));
-        obj.insert("severity".into(), json!(hit.map(|h| h.severity(self.set).as_str())));
+        obj.insert(
+            "severity".into(),
+            json!(hit.map(|h| h.severity(self.set).as_str())),
+        );
         obj.insert("title".into(), json!(sig.map(|s| s.title.as_str())));
         obj.insert("object".into(), json!(hit.and_then(|h| h.object(record))));
         obj.insert("reason".into(), json!(hit.and_then(|h| h.reason(record))));
@@ -156,10 +166,18 @@ impl<'a, W: Write> Printer<'a, W> {
         obj.insert("scope".into(), json!(record.scope));
         obj.insert("message".into(), json!(record.message));
         let captures: Map<String, Value> = hit
-            .map(|h| h.captures.iter().map(|(k, v)| (k.clone(), json!(v))).collect())
+            .map(|h| {
+                h.captures
+                    .iter()
+                    .map(|(k, v)| (k.clone(), json!(v)))
+                    .collect()
+            })
             .unwrap_or_default();
         obj.insert("captures".into(), Value::Object(captures));
-        obj.insert("fields".into(), serde_json::to_value(FieldsJson(&record.fields)).unwrap_or(Value::Null));
+        obj.insert(
+            "fields".into(),
+            serde_json::to_value(FieldsJson(&record.fields)).unwrap_or(Value::Null),
+        );
         Value::Object(obj)
     }
 
@@ -178,10 +196,17 @@ impl<'a, W: Write> Printer<'a, W> {
     }
 
     fn sorted_tallies(&self) -> Vec<(String, u64)> {
-        let mut rows: Vec<(String, u64)> = self.tallies.iter().map(|(id, t)| (id.clone(), t.count)).collect();
+        let mut rows: Vec<(String, u64)> = self
+            .tallies
+            .iter()
+            .map(|(id, t)| (id.clone(), t.count))
+            .collect();
         rows.sort_by(|a, b| {
             let sev = |id: &str| self.set.get(id).map_or(Severity::Warning, |s| s.severity);
-            sev(&b.0).cmp(&sev(&a.0)).then(b.1.cmp(&a.1)).then(a.0.cmp(&b.0))
+            sev(&b.0)
+                .cmp(&sev(&a.0))
+                .then(b.1.cmp(&a.1))
+                .then(a.0.cmp(&b.0))
         });
         rows
     }
@@ -200,7 +225,10 @@ impl<'a, W: Write> Printer<'a, W> {
             return;
         }
         let style = self.style;
-        self.write(format_args!("{:>8}  {:<8}  {}\n", "COUNT", "SEVERITY", "SIGNATURE"));
+        self.write(format_args!(
+            "{:>8}  {:<8}  {}\n",
+            "COUNT", "SEVERITY", "SIGNATURE"
+        ));
         for (id, count) in &rows {
             let sev = style.severity(self.severity_of(id));
             self.write(format_args!("{count:>8}  {sev}  {id}\n"));
@@ -213,14 +241,19 @@ impl<'a, W: Write> Printer<'a, W> {
         let rows = self.sorted_tallies();
         let style = self.style;
         if rows.is_empty() {
-            self.write(format_args!("no failures found in {} records ({} lines)\n", stats.records, stats.lines));
+            self.write(format_args!(
+                "no failures found in {} records ({} lines)\n",
+                stats.records, stats.lines
+            ));
             return;
         }
         self.write(format_args!("\n{}\n", style.bold("What to do")));
         for (id, count) in rows {
             let sev = self.severity_of(&id);
             let first = self.tallies[&id].first.clone();
-            let at = first.map(|(f, l)| format!("{}:{l}", for_terminal(&f))).unwrap_or_default();
+            let at = first
+                .map(|(f, l)| format!("{}:{l}", for_terminal(&f)))
+                .unwrap_or_default();
             match self.set.get(&id) {
                 Some(sig) => {
                     let (title, step, fix) = (sig.title.clone(), sig.guide_step.clone(), sig.remediation.clone());
@@ -259,7 +292,10 @@ impl<W: Write> Sink for Printer<'_, W> {
             self.hits += 1;
             let sev = hit.severity(self.set);
             self.worst = self.worst.max(Some(sev));
-            let tally = self.tallies.entry(hit.id(self.set).to_string()).or_default();
+            let tally = self
+                .tallies
+                .entry(hit.id(self.set).to_string())
+                .or_default();
             tally.count += 1;
             if tally.first.is_none() {
                 tally.first = Some((self.input.clone(), record.line));

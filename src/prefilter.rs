@@ -1,7 +1,7 @@
 //! The line prefilter: one Aho-Corasick automaton over every literal that a
 //! line must contain to be worth parsing: the required literals of all
 //! signature regexes, the level words that make an unmatched line
-//! `unclassified`, and the startup markers the classifier tracks. Lines
+//! `unclassified`, and the info lines the classifier keeps state from. Lines
 //! that contain none of them, are not structurally special
 //! (`parse::line::always_parse`) and are not wanted by the reader (a table
 //! header, a `describe` section, a pending CRI partial) cannot produce a
@@ -10,13 +10,13 @@
 
 use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
 
-use crate::classify::STARTUP_LITERALS;
+use crate::classify::CONTEXT_LITERALS;
 use crate::signature::SignatureSet;
 
 /// Level words, in the spellings the supported formats print them.
 const LEVEL_LITERALS: [&str; 12] = [
-    "warn", "Warn", "WARN", "error", "Error", "ERROR", "critical", "Critical", "CRITICAL",
-    "fatal", "Fatal", "FATAL",
+    "warn", "Warn", "WARN", "error", "Error", "ERROR", "critical", "Critical", "CRITICAL", "fatal",
+    "Fatal", "FATAL",
 ];
 
 /// Decides cheaply whether a raw line may matter.
@@ -32,7 +32,7 @@ impl Prefilter {
         literals.extend(
             LEVEL_LITERALS
                 .iter()
-                .chain(STARTUP_LITERALS.iter())
+                .chain(CONTEXT_LITERALS.iter())
                 .map(|s| s.as_bytes().to_vec()),
         );
         literals.sort();

@@ -72,14 +72,20 @@ mod tests {
 
     #[test]
     fn plain_text_is_borrowed_unchanged() {
-        assert!(matches!(for_terminal("cannot bind '0.0.0.0:80'"), Cow::Borrowed(_)));
+        assert!(matches!(
+            for_terminal("cannot bind '0.0.0.0:80'"),
+            Cow::Borrowed(_)
+        ));
     }
 
     #[test]
     fn escape_sequences_and_controls_are_removed() {
         assert_eq!(for_terminal("a\u{1b}[31;1mred\u{1b}[0m b"), "ared b");
         assert_eq!(for_terminal("x\u{1b}]0;pwned title\u{7}y"), "xy");
-        assert_eq!(for_terminal("x\u{1b}]8;;http://e\u{1b}\\link\u{1b}]8;;\u{1b}\\y"), "xlinky");
+        assert_eq!(
+            for_terminal("x\u{1b}]8;;http://e\u{1b}\\link\u{1b}]8;;\u{1b}\\y"),
+            "xlinky"
+        );
         assert_eq!(for_terminal("a\tb\rc\u{8}d\u{7f}e\u{9b}2Jf"), "a bcdef");
         assert_eq!(for_terminal("\u{1b}(Bok\u{1b}c"), "ok");
     }

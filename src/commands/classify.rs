@@ -6,11 +6,11 @@
 use std::fs::File;
 use std::io::{self, Write};
 
+use crate::ExitStatus;
 use crate::cli::ClassifyArgs;
 use crate::input::{Engine, Scope, Stats, scan};
 use crate::output::{Mode, Printer, Style};
 use crate::sanitize::for_terminal;
-use crate::ExitStatus;
 
 /// Runs `classify`.
 pub fn run(args: &ClassifyArgs, engine: &Engine, style: Style) -> ExitStatus {
@@ -23,13 +23,21 @@ pub fn run(args: &ClassifyArgs, engine: &Engine, style: Style) -> ExitStatus {
     };
     let scope = if args.all { Scope::All } else { Scope::Hits };
     let stdout = io::stdout().lock();
-    let mut printer = Printer::new(io::BufWriter::with_capacity(1 << 16, stdout), &engine.set, mode, style);
+    let mut printer = Printer::new(
+        io::BufWriter::with_capacity(1 << 16, stdout),
+        &engine.set,
+        mode,
+        style,
+    );
     let mut total = Stats::default();
     let mut failed = false;
     let inputs: Vec<String> = if args.inputs.is_empty() {
         vec!["-".to_string()]
     } else {
-        args.inputs.iter().map(|p| p.display().to_string()).collect()
+        args.inputs
+            .iter()
+            .map(|p| p.display().to_string())
+            .collect()
     };
     for name in &inputs {
         printer.begin_input(if name == "-" { "<stdin>" } else { name });
@@ -46,7 +54,11 @@ pub fn run(args: &ClassifyArgs, engine: &Engine, style: Style) -> ExitStatus {
             Ok(stats) => add(&mut total, &stats),
             Err(e) => {
                 failed = true;
-                eprintln!("aks-gw-logs: {}: {}", for_terminal(name), describe_io_error(&e));
+                eprintln!(
+                    "aks-gw-logs: {}: {}",
+                    for_terminal(name),
+                    describe_io_error(&e)
+                );
             }
         }
         if printer.error.is_some() {
@@ -87,9 +99,13 @@ fn add(total: &mut Stats, s: &Stats) {
 /// An I/O error in plain words.
 pub fn describe_io_error(e: &io::Error) -> String {
     match e.kind() {
-        io::ErrorKind::NotFound => "no such file; expected a readable log file or `-` for stdin".into(),
+        io::ErrorKind::NotFound => {
+            "no such file; expected a readable log file or `-` for stdin".into()
+        }
         io::ErrorKind::PermissionDenied => "permission denied".into(),
-        io::ErrorKind::IsADirectory => "is a directory; expected a file (support bundles come with `bundle analyze`)".into(),
+        io::ErrorKind::IsADirectory => {
+            "is a directory; expected a file (support bundles come with `bundle analyze`)".into()
+        }
         _ => format!("cannot read: {e}"),
     }
 }

@@ -1,7 +1,8 @@
 //! `aks-gw-logs patterns list|test|lint`: the signature library as a user
 //! sees it. `list` prints the catalogue (or every regex, for `rg -f`),
 //! `test` runs each signature's inline examples through the same scanner
-//! and classifier as `classify`, and `lint` checks pattern files and prints
+//! and classifier as `classify` (a benign rule's `match` examples must
+//! produce no hit at all, its `no_match` examples some hit), and `lint` checks pattern files and prints
 //! every problem as `file:line:col` with a caret.
 
 use std::io::{self, Write};
@@ -9,6 +10,7 @@ use std::path::PathBuf;
 
 use serde_json::json;
 
+use crate::ExitStatus;
 use crate::classify::Hit;
 use crate::input::{Engine, Scope, Sink, Stats, scan};
 use crate::output::Style;
@@ -16,7 +18,6 @@ use crate::parse::Problem;
 use crate::record::Record;
 use crate::sanitize::for_terminal;
 use crate::signature::{self, PatternFile, SignatureSet};
-use crate::ExitStatus;
 
 /// `patterns list`.
 pub fn list(set: &SignatureSet, json: bool, regexes: bool, style: Style) -> io::Result<ExitStatus> {
@@ -31,6 +32,7 @@ pub fn list(set: &SignatureSet, json: bool, regexes: bool, style: Style) -> io::
                 "id": sig.id,
                 "title": sig.title,
                 "severity": sig.severity,
+                "benign": sig.benign,
                 "section": sig.section,
                 "guide_step": sig.guide_step,
                 "remediation": sig.remediation,
@@ -45,12 +47,21 @@ pub fn list(set: &SignatureSet, json: bool, regexes: bool, style: Style) -> io::
             let sources = if sig.sources.is_empty() {
                 "any".to_string()
             } else {
-                sig.sources.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(",")
+                sig.sources
+                    .iter()
+                    .map(|s| s.as_str())
+                    .collect::<Vec<_>>()
+                    .join(",")
+            };
+            let severity = if sig.benign {
+                format!("{:<8}", "benign")
+            } else {
+                style.severity(sig.severity)
             };
             writeln!(
                 out,
                 "{} {:<36} {:<28} {}",
-                style.severity(sig.severity),
+                severity,
                 style.bold(&sig.id),
                 sources,
                 sig.title
@@ -96,11 +107,17 @@ pub struct Outcome {
 /// Classifies an in-memory input as `classify` would.
 pub fn hits_of(engine: &Engine, input: &str, scope: Scope) -> Outcome {
     let mut sink = Collect::default();
-    let stats = scan(engine, input.as_bytes(), scope, &mut sink).expect("reading memory cannot fail");
+    let stats =
+        scan(engine, input.as_bytes(), scope, &mut sink).expect("reading memory cannot fail");
     let ids = sink
         .set_ids
         .iter()
-        .map(|s| s.map_or(signature::UNCLASSIFIED, |i| engine.set.signatures()[i].id.as_str()).to_string())
+        .map(|s| {
+            s.map_or(signature::UNCLASSIFIED, |i| {
+                engine.set.signatures()[i].id.as_str()
+            })
+            .to_string()
+        })
         .collect();
     Outcome {
         ids,
@@ -114,7 +131,10 @@ pub fn test(engine: &Engine, ids: &[String], style: Style) -> io::Result<ExitSta
     let mut out = io::BufWriter::new(io::stdout().lock());
     for id in ids {
         if engine.set.get(id).is_none() {
-            eprintln!("aks-gw-logs: unknown signature id {:?}; see `aks-gw-logs patterns list`", for_terminal(id));
+            eprintln!(
+                "aks-gw-logs: unknown signature id {:?}; see `aks-gw-logs patterns list`",
+                for_terminal(id)
+            );
             return Ok(ExitStatus::Error);
         }
     }
@@ -123,17 +143,30 @@ pub fn test(engine: &Engine, ids: &[String], style: Style) -> io::Result<ExitSta
         if !ids.is_empty() && !ids.contains(&sig.id) {
             continue;
         }
-        let cases = sig.examples_match.iter().map(|e| (e, true)).chain(sig.examples_no_match.iter().map(|e| (e, false)));
+        let cases = sig
+            .examples_match
+            .iter()
+            .map(|e| (e, true))
+            .chain(sig.examples_no_match.iter().map(|e| (e, false)));
         for (n, (example, should)) in cases.enumerate() {
             let hits = hits_of(engine, example, Scope::Hits).ids;
-            let hit = hits.contains(&sig.id);
-            if hit == should {
+            // A benign rule "matches" when its example produces no hit at all.
+            let matched = if sig.benign {
+                hits.is_empty()
+            } else {
+                hits.contains(&sig.id)
+            };
+            if matched == should {
                 passed += 1;
                 continue;
             }
             failed += 1;
             let what = if should { "match" } else { "no_match" };
-            let got = if hits.is_empty() { "no hit".to_string() } else { hits.join(", ") };
+            let got = if hits.is_empty() {
+                "no hit".to_string()
+            } else {
+                hits.join(", ")
+            };
             writeln!(
                 out,
                 "{} {} example {} ({what}): got {got}\n    {}",
@@ -146,7 +179,11 @@ pub fn test(engine: &Engine, ids: &[String], style: Style) -> io::Result<ExitSta
     }
     writeln!(out, "{passed} passed, {failed} failed")?;
     out.flush()?;
-    Ok(if failed == 0 { ExitStatus::Ok } else { ExitStatus::Found })
+    Ok(if failed == 0 {
+        ExitStatus::Ok
+    } else {
+        ExitStatus::Found
+    })
 }
 
 /// `patterns lint`: built-in files plus `--patterns DIR` plus the given paths.
@@ -168,7 +205,11 @@ pub fn lint(user_dir: Option<&PathBuf>, paths: &[PathBuf]) -> anyhow::Result<Exi
 fn report_lint(files: &[PatternFile]) -> ExitStatus {
     match SignatureSet::compile(files) {
         Ok(set) => {
-            println!("{} files, {} signatures: no problems", files.len(), set.signatures().len());
+            println!(
+                "{} files, {} signatures: no problems",
+                files.len(),
+                set.signatures().len()
+            );
             ExitStatus::Ok
         }
         Err(diags) => {

@@ -244,9 +244,17 @@ fn parse_file(
             return;
         }
     };
-    for sig in spec.signature {
+    let rules = spec.signature.into_iter().map(|s| (s, false));
+    let benign = spec.benign.into_iter().map(|s| (s, true));
+    for (sig, benign) in rules.chain(benign) {
         let id = sig.get_ref().id.get_ref().clone();
-        match check_signature(file, spec.section.as_deref(), sig.into_inner(), diags) {
+        match check_signature(
+            file,
+            spec.section.as_deref(),
+            sig.into_inner(),
+            benign,
+            diags,
+        ) {
             Some(p) => out.push(p),
             None => failed_ids.push(id),
         }
@@ -257,10 +265,58 @@ fn check_signature(
     file: &PatternFile,
     section: Option<&str>,
     spec: SignatureSpec,
+    benign: bool,
     diags: &mut Vec<Diagnostic>,
 ) -> Option<Parsed> {
     let before = diags.len();
     let diag = |span: Range<usize>, msg: String| Diagnostic::new(&file.name, &file.text, span, msg);
+    let table = if benign {
+        "[[benign]]"
+    } else {
+        "[[signature]]"
+    };
+    let sig_span = spec.id.span();
+    let required =
+        |value: &Option<toml::Spanned<String>>, what: &str, diags: &mut Vec<Diagnostic>| {
+            if value.is_none() && !benign {
+                diags.push(
+                    diag(
+                        sig_span.clone(),
+                        format!("{table} {} has no {what}", spec.id.get_ref()),
+                    )
+                    .with_help(format!("expected `{what} = \"...\"`")),
+                );
+            }
+        };
+    required(&spec.severity, "severity", diags);
+    required(&spec.guide_step, "guide_step", diags);
+    required(&spec.remediation, "remediation", diags);
+    if benign {
+        for (present, what) in [
+            (!spec.supersedes.is_empty(), "supersedes"),
+            (spec.startup_grace.is_some(), "startup_grace"),
+        ] {
+            if present {
+                diags.push(
+                    diag(sig_span.clone(), format!("a [[benign]] rule cannot have {what}"))
+                        .with_help("expected only id, title, sources, levels, field, where, unless, repeat, regexes, examples"),
+                );
+            }
+        }
+    } else if let Some(r) = &spec.repeat {
+        diags.push(
+            diag(r.span(), "only a [[benign]] rule can have repeat".into())
+                .with_help("move this rule to a [[benign]] table"),
+        );
+    }
+    if let Some(r) = &spec.repeat
+        && (r.get_ref().count < 2 || r.get_ref().within == 0)
+    {
+        diags.push(
+            diag(r.span(), "repeat needs count >= 2 and within >= 1".into())
+                .with_help("expected `repeat = { count = 3, within = 900 }` (within in seconds)"),
+        );
+    }
     let id = spec.id.get_ref().clone();
     if !valid_id(&id) {
         diags.push(
@@ -269,10 +325,11 @@ fn check_signature(
         );
     }
     for (value, what) in [
-        (&spec.title, "title"),
-        (&spec.guide_step, "guide_step"),
-        (&spec.remediation, "remediation"),
+        (Some(&spec.title), "title"),
+        (spec.guide_step.as_ref(), "guide_step"),
+        (spec.remediation.as_ref(), "remediation"),
     ] {
+        let Some(value) = value else { continue };
         if value.get_ref().trim().is_empty() {
             diags.push(diag(value.span(), format!("{what} is empty")).with_help("expected text"));
         }
@@ -283,16 +340,19 @@ fn check_signature(
                 .with_help("expected one line"),
         );
     }
-    let severity = Severity::from_name(spec.severity.get_ref());
-    if severity.is_none() {
-        diags.push(
-            diag(
-                spec.severity.span(),
-                format!("unknown severity {:?}", spec.severity.get_ref()),
-            )
-            .with_help("expected one of critical, error, warning, info"),
-        );
-    }
+    let severity = match &spec.severity {
+        None => Some(Severity::Info),
+        Some(sev) => {
+            let parsed = Severity::from_name(sev.get_ref());
+            if parsed.is_none() {
+                diags.push(
+                    diag(sev.span(), format!("unknown severity {:?}", sev.get_ref()))
+                        .with_help("expected one of critical, error, warning, info"),
+                );
+            }
+            parsed
+        }
+    };
     let mut sources = Vec::new();
     for s in &spec.sources {
         match Source::from_name(s.get_ref()) {
@@ -341,8 +401,7 @@ fn check_signature(
     let patterns = spec.regexes.get_ref();
     if patterns.is_empty() {
         diags.push(
-            diag(spec.regexes.span(), "no regexes".into())
-                .with_help("expected at least one regex"),
+            diag(spec.regexes.span(), "no regexes".into()).with_help("expected at least one regex"),
         );
     }
     for p in patterns {
@@ -370,7 +429,8 @@ fn check_signature(
         }
     }
     let examples = spec.examples.get_ref();
-    if examples.matches.len() < MIN_MATCH_EXAMPLES || examples.no_match.len() < MIN_NO_MATCH_EXAMPLES
+    if examples.matches.len() < MIN_MATCH_EXAMPLES
+        || examples.no_match.len() < MIN_NO_MATCH_EXAMPLES
     {
         diags.push(
             diag(
@@ -395,8 +455,14 @@ fn check_signature(
             id: id.clone(),
             title: spec.title.into_inner().trim().to_string(),
             severity: severity.expect("checked"),
-            guide_step: spec.guide_step.into_inner().trim().to_string(),
-            remediation: spec.remediation.into_inner().trim().to_string(),
+            guide_step: spec
+                .guide_step
+                .map(|g| g.into_inner().trim().to_string())
+                .unwrap_or_default(),
+            remediation: spec
+                .remediation
+                .map(|r| r.into_inner().trim().to_string())
+                .unwrap_or_default(),
             section: section.map(str::to_string),
             file: file.name.clone(),
             sources,
@@ -406,9 +472,22 @@ fn check_signature(
             unless,
             supersedes: Vec::new(),
             startup_grace: spec.startup_grace.map(|g| g.into_inner()),
+            benign,
+            repeat: spec.repeat.map(|r| {
+                let r = r.into_inner();
+                (r.count, r.within)
+            }),
             regexes,
-            examples_match: examples.matches.iter().map(|e| e.get_ref().clone()).collect(),
-            examples_no_match: examples.no_match.iter().map(|e| e.get_ref().clone()).collect(),
+            examples_match: examples
+                .matches
+                .iter()
+                .map(|e| e.get_ref().clone())
+                .collect(),
+            examples_no_match: examples
+                .no_match
+                .iter()
+                .map(|e| e.get_ref().clone())
+                .collect(),
         },
         user: file.user,
         file: file.name.clone(),
@@ -440,7 +519,11 @@ fn valid_field_name(name: &str) -> bool {
 }
 
 /// Compiles one regex; a syntax error points at the offending character.
-fn compile_regex(file: &PatternFile, pattern: &str, span: Range<usize>) -> Result<Regex, Diagnostic> {
+fn compile_regex(
+    file: &PatternFile,
+    pattern: &str,
+    span: Range<usize>,
+) -> Result<Regex, Diagnostic> {
     if let Err(err) = regex_syntax::ParserBuilder::new().build().parse(pattern) {
         let (offset, kind) = match &err {
             regex_syntax::Error::Parse(e) => (e.span().start.offset, e.kind().to_string()),
@@ -448,8 +531,13 @@ fn compile_regex(file: &PatternFile, pattern: &str, span: Range<usize>) -> Resul
             _ => (0, err.to_string()),
         };
         let at = span.start + string_body_offset(&file.text[span.clone()]) + offset;
-        return Err(Diagnostic::new(&file.name, &file.text, at..at + 1, format!("invalid regex: {kind}"))
-            .with_help("expected Rust regex syntax (https://docs.rs/regex)"));
+        return Err(Diagnostic::new(
+            &file.name,
+            &file.text,
+            at..at + 1,
+            format!("invalid regex: {kind}"),
+        )
+        .with_help("expected Rust regex syntax (https://docs.rs/regex)"));
     }
     Regex::new(pattern).map_err(|err| {
         Diagnostic::new(&file.name, &file.text, span, "regex does not compile")
@@ -544,12 +632,23 @@ no_match = ["d", "e"]
         let diags = SignatureSet::compile(&[file(&text)]).unwrap_err();
         assert_eq!(diags.len(), 1);
         let (line, col) = diags[0].line_col();
-        let expected = text.lines().position(|l| l.contains("(?P<type\\S")).unwrap() + 1;
+        let expected = text
+            .lines()
+            .position(|l| l.contains("(?P<type\\S"))
+            .unwrap()
+            + 1;
         assert_eq!(line, expected);
         let line_text = text.lines().nth(line - 1).unwrap();
         let caret_char = line_text.chars().nth(col - 1).unwrap();
-        assert!(diags[0].message.starts_with("invalid regex"), "{}", diags[0]);
-        assert!("(?P<type\\S".contains(caret_char), "caret at {caret_char:?}");
+        assert!(
+            diags[0].message.starts_with("invalid regex"),
+            "{}",
+            diags[0]
+        );
+        assert!(
+            "(?P<type\\S".contains(caret_char),
+            "caret at {caret_char:?}"
+        );
     }
 
     #[test]
@@ -566,8 +665,18 @@ no_match = ["d", "e"]
             .replacen(r"config for (?P<type>\S+) rejected: ", r"(?i)ab+", 1);
         let diags = SignatureSet::compile(&[file(&text)]).unwrap_err();
         let messages: Vec<_> = diags.iter().map(|d| d.message.clone()).collect();
-        assert!(messages.iter().any(|m| m.contains("regex has no required literal")), "{messages:?}");
-        assert!(messages.iter().any(|m| m.contains("unknown signature id \"proxy.nope\"")), "{messages:?}");
+        assert!(
+            messages
+                .iter()
+                .any(|m| m.contains("regex has no required literal")),
+            "{messages:?}"
+        );
+        assert!(
+            messages
+                .iter()
+                .any(|m| m.contains("unknown signature id \"proxy.nope\"")),
+            "{messages:?}"
+        );
     }
 
     #[test]
@@ -587,6 +696,10 @@ no_match = ["d", "e"]
     fn too_few_examples_is_an_error() {
         let text = GOOD.replacen("match = [\"a\", \"b\", \"c\"]", "match = [\"a\"]", 1);
         let diags = SignatureSet::compile(&[file(&text)]).unwrap_err();
-        assert!(diags[0].message.contains("has 1 match and 2 no_match examples"));
+        assert!(
+            diags[0]
+                .message
+                .contains("has 1 match and 2 no_match examples")
+        );
     }
 }

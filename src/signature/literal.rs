@@ -88,7 +88,10 @@ mod tests {
     fn alternation_needs_every_branch() {
         assert_eq!(
             lits(r"(?:Permission denied|Address already in use)"),
-            Some(vec!["Permission denied".into(), "Address already in use".into()])
+            Some(vec![
+                "Permission denied".into(),
+                "Address already in use".into()
+            ])
         );
         assert_eq!(lits(r"(?:Permission denied|x)"), None);
     }

@@ -97,6 +97,10 @@ pub struct Signature {
     pub supersedes: Vec<usize>,
     /// Seconds after a process start during which a hit is startup noise.
     pub startup_grace: Option<u64>,
+    /// `true` for a `[[benign]]` rule: what it matches is routine, not a failure.
+    pub benign: bool,
+    /// For a benign rule: `(count, within seconds)` after which it stops being benign.
+    pub repeat: Option<(u32, u64)>,
     /// The regexes, in file order, with captures.
     pub regexes: Vec<Regex>,
     /// Inline examples that must produce a hit of this signature.

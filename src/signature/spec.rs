@@ -18,17 +18,30 @@ pub struct FileSpec {
     /// The signatures, in file order.
     #[serde(default)]
     pub signature: Vec<Spanned<SignatureSpec>>,
+    /// Known-routine rules: warn/error records they match are neither hits
+    /// nor `unclassified`, unless they repeat more than `repeat` allows.
+    #[serde(default)]
+    pub benign: Vec<Spanned<SignatureSpec>>,
 }
 
-/// One `[[signature]]` table.
+/// When a benign rule stops being benign: `count` matches within `within` seconds.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Repeat {
+    pub count: u32,
+    pub within: u64,
+}
+
+/// One `[[signature]]` or `[[benign]]` table. Severity, guide step and
+/// remediation are required of signatures only.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SignatureSpec {
     pub id: Spanned<String>,
     pub title: Spanned<String>,
-    pub severity: Spanned<String>,
-    pub guide_step: Spanned<String>,
-    pub remediation: Spanned<String>,
+    pub severity: Option<Spanned<String>>,
+    pub guide_step: Option<Spanned<String>>,
+    pub remediation: Option<Spanned<String>>,
     #[serde(default)]
     pub sources: Vec<Spanned<String>>,
     #[serde(default)]
@@ -41,6 +54,7 @@ pub struct SignatureSpec {
     #[serde(default)]
     pub supersedes: Vec<Spanned<String>>,
     pub startup_grace: Option<Spanned<u64>>,
+    pub repeat: Option<Spanned<Repeat>>,
     pub regexes: Spanned<Vec<Spanned<String>>>,
     pub examples: Spanned<Examples>,
 }

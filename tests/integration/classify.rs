@@ -4,7 +4,8 @@ use crate::{json_lines, run, stderr, stdout, write};
 
 const BIND: &str = "2021-12-11T14:05:39.566883Z\terror\tenvoy config\tlistener '0.0.0.0_80' failed to bind or apply socket options: cannot bind '0.0.0.0:80': Permission denied";
 const REJECTED_BIND: &str = "2021-12-11T14:05:39.567281Z\twarning\tenvoy config\tgRPC config for type.googleapis.com/envoy.config.listener.v3.Listener rejected: Error adding/updating listener(s) 0.0.0.0_80: cannot bind '0.0.0.0:80': Permission denied";
-const INFO: &str = "2025-08-26T10:00:00.101234Z\tinfo\tgateway\treconciling\tgateway=default/httpbin-gateway";
+const INFO: &str =
+    "2025-08-26T10:00:00.101234Z\tinfo\tgateway\treconciling\tgateway=default/httpbin-gateway";
 const ACCESS_200: &str = "[2025-08-26T10:01:05.020Z] \"GET /get HTTP/1.1\" 200 - via_upstream - \"-\" 0 19 3 2 \"203.0.113.7\" \"curl/8.5.0\" \"9b7a\" \"httpbin.example.com\" \"10.244.1.9:8080\" outbound|8000||httpbin.default.svc.cluster.local 10.244.1.23:40112 10.244.1.23:80 203.0.113.7:55012 - -";
 const RENDER: &str = "{\"level\":\"error\",\"time\":\"2025-08-26T10:00:00.102311Z\",\"scope\":\"gateway\",\"msg\":\"error rendering templates: parametersRef targeting configmap \\\"default/gw-options\\\", but configmap does not exist\",\"gateway\":{\"Namespace\":\"default\",\"Name\":\"httpbin-gateway\"}}";
 
@@ -14,25 +15,45 @@ fn lines(parts: &[&str]) -> String {
 
 #[test]
 fn json_prints_one_object_per_hit_with_the_specific_signature() {
-    let out = run(&["classify", "--json", "-"], lines(&[INFO, BIND, REJECTED_BIND, ACCESS_200, RENDER]).as_bytes(), &[]);
+    let out = run(
+        &["classify", "--json", "-"],
+        lines(&[INFO, BIND, REJECTED_BIND, ACCESS_200, RENDER]).as_bytes(),
+        &[],
+    );
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
     let hits = json_lines(&stdout(&out));
-    let ids: Vec<&str> = hits.iter().map(|h| h["signature"].as_str().unwrap()).collect();
+    let ids: Vec<&str> = hits
+        .iter()
+        .map(|h| h["signature"].as_str().unwrap())
+        .collect();
     assert_eq!(
         ids,
-        ["proxy.listener_bind_failed", "proxy.listener_bind_failed", "custom.parameters_ref_missing"]
+        [
+            "proxy.listener_bind_failed",
+            "proxy.listener_bind_failed",
+            "custom.parameters_ref_missing"
+        ]
     );
     assert_eq!(hits[0]["line"], 2);
     assert_eq!(hits[0]["severity"], "critical");
     assert_eq!(hits[1]["line"], 3);
     assert_eq!(hits[2]["line"], 5);
     assert_eq!(hits[2]["input"], "<stdin>");
-    assert!(hits[2]["message"].as_str().unwrap().contains("\"default/gw-options\""));
+    assert!(
+        hits[2]["message"]
+            .as_str()
+            .unwrap()
+            .contains("\"default/gw-options\"")
+    );
 }
 
 #[test]
 fn all_prints_every_record_with_null_for_unmatched() {
-    let out = run(&["classify", "--all", "--json"], lines(&[INFO, BIND, ACCESS_200, "some plain text"]).as_bytes(), &[]);
+    let out = run(
+        &["classify", "--all", "--json"],
+        lines(&[INFO, BIND, ACCESS_200, "some plain text"]).as_bytes(),
+        &[],
+    );
     let recs = json_lines(&stdout(&out));
     assert_eq!(recs.len(), 4);
     let lines: Vec<u64> = recs.iter().map(|r| r["line"].as_u64().unwrap()).collect();
@@ -56,37 +77,66 @@ fn count_prints_hits_per_signature() {
     assert_eq!(rows[1]["count"], 1);
     let human = run(&["classify", "--count"], input.as_bytes(), &[]);
     let text = stdout(&human);
-    assert!(text.contains("       3  critical  proxy.listener_bind_failed"), "{text}");
+    assert!(
+        text.contains("       3  critical  proxy.listener_bind_failed"),
+        "{text}"
+    );
     assert!(text.contains("       4            total"), "{text}");
 }
 
 #[test]
 fn exit_status_follows_fail_on() {
     let benign = lines(&[INFO, ACCESS_200]);
-    assert_eq!(run(&["classify"], benign.as_bytes(), &[]).status.code(), Some(0));
+    assert_eq!(
+        run(&["classify"], benign.as_bytes(), &[]).status.code(),
+        Some(0)
+    );
     let bad = lines(&[BIND]);
-    assert_eq!(run(&["classify"], bad.as_bytes(), &[]).status.code(), Some(1));
-    assert_eq!(run(&["classify", "--fail-on", "never"], bad.as_bytes(), &[]).status.code(), Some(0));
+    assert_eq!(
+        run(&["classify"], bad.as_bytes(), &[]).status.code(),
+        Some(1)
+    );
+    assert_eq!(
+        run(&["classify", "--fail-on", "never"], bad.as_bytes(), &[])
+            .status
+            .code(),
+        Some(0)
+    );
 }
 
 #[test]
 fn human_output_names_hit_and_remediation_without_colour_in_a_pipe() {
     let out = run(&["classify"], lines(&[BIND]).as_bytes(), &[]);
     let text = stdout(&out);
-    assert!(text.contains("<stdin>:1  critical proxy.listener_bind_failed"), "{text}");
+    assert!(
+        text.contains("<stdin>:1  critical proxy.listener_bind_failed"),
+        "{text}"
+    );
     assert!(text.contains("What to do"), "{text}");
     assert!(!text.contains('\u{1b}'), "no colour in a pipe: {text:?}");
-    let forced = run(&["classify", "--color", "always"], lines(&[BIND]).as_bytes(), &[]);
+    let forced = run(
+        &["classify", "--color", "always"],
+        lines(&[BIND]).as_bytes(),
+        &[],
+    );
     assert!(stdout(&forced).contains("\u{1b}["));
 }
 
 #[test]
 fn terminal_escapes_in_log_text_never_reach_the_output() {
     let evil = format!("{BIND} \u{1b}]0;owned\u{7}\u{1b}[2J\u{1b}[31mred");
-    let out = run(&["classify", "--color", "always"], lines(&[&evil]).as_bytes(), &[]);
+    let out = run(
+        &["classify", "--color", "always"],
+        lines(&[&evil]).as_bytes(),
+        &[],
+    );
     let text = stdout(&out);
     assert!(text.contains("Permission denied red"), "{text:?}");
-    assert!(!text.contains("\u{1b}]0;") && !text.contains("\u{1b}[2J") && !text.contains("\u{1b}[31mred"));
+    assert!(
+        !text.contains("\u{1b}]0;")
+            && !text.contains("\u{1b}[2J")
+            && !text.contains("\u{1b}[31mred")
+    );
 }
 
 #[test]
@@ -96,7 +146,9 @@ fn bad_input_is_reported_by_file_and_line_and_the_rest_is_classified() {
     bytes.extend_from_slice(format!("{BIND}\r\n").as_bytes()); // 1: CRLF
     bytes.extend_from_slice(b"2025-08-26T10:00:00.1Z\terror\tads\tbad \xff\xfe utf8\n"); // 2
     bytes.extend_from_slice(b"nul\0byte\n"); // 3
-    bytes.extend_from_slice(b"{\"level\":\"error\",\"time\":\"2025-08-26T10:00:00Z\",\"msg\":\"trunc\n"); // 4
+    bytes.extend_from_slice(
+        b"{\"level\":\"error\",\"time\":\"2025-08-26T10:00:00Z\",\"msg\":\"trunc\n",
+    ); // 4
     let mut long = vec![b'x'; 10 << 20];
     long.push(b'\n');
     bytes.extend_from_slice(&long); // 5
@@ -105,20 +157,44 @@ fn bad_input_is_reported_by_file_and_line_and_the_rest_is_classified() {
     let missing = dir.path().join("missing.log").display().to_string();
     let out = run(&["classify", "--json", &path, &missing], b"", &[]);
     let err = stderr(&out);
-    assert!(err.contains(&format!("{path}:2: invalid UTF-8 at byte")), "{err}");
+    assert!(
+        err.contains(&format!("{path}:2: invalid UTF-8 at byte")),
+        "{err}"
+    );
     assert!(err.contains(&format!("{path}:3: 1 NUL byte(s)")), "{err}");
-    assert!(err.contains(&format!("{path}:4: expected a complete JSON object")), "{err}");
-    assert!(err.contains(&format!("{path}:5: line is 10485760 bytes long")), "{err}");
+    assert!(
+        err.contains(&format!("{path}:4: expected a complete JSON object")),
+        "{err}"
+    );
+    assert!(
+        err.contains(&format!("{path}:5: line is 10485760 bytes long")),
+        "{err}"
+    );
     assert!(err.contains(&format!("{missing}: no such file")), "{err}");
     let hits = json_lines(&stdout(&out));
     let found: Vec<(u64, &str)> = hits
         .iter()
-        .map(|h| (h["line"].as_u64().unwrap(), h["signature"].as_str().unwrap()))
+        .map(|h| {
+            (
+                h["line"].as_u64().unwrap(),
+                h["signature"].as_str().unwrap(),
+            )
+        })
         .collect();
-    assert!(found.contains(&(1, "proxy.listener_bind_failed")), "{found:?}");
-    assert!(found.contains(&(6, "proxy.listener_bind_failed")), "{found:?}");
+    assert!(
+        found.contains(&(1, "proxy.listener_bind_failed")),
+        "{found:?}"
+    );
+    assert!(
+        found.contains(&(6, "proxy.listener_bind_failed")),
+        "{found:?}"
+    );
     assert!(!hits[0]["message"].as_str().unwrap().ends_with('\r'));
-    assert_eq!(out.status.code(), Some(2), "a missing file makes the run fail after the rest is read");
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "a missing file makes the run fail after the rest is read"
+    );
 }
 
 #[test]
@@ -126,14 +202,21 @@ fn archives_given_by_mistake_get_one_clear_line() {
     let dir = tempfile::tempdir().unwrap();
     let path = write(dir.path(), "logs.gz", &[0x1f, 0x8b, 8, 0, 0, 0, 0, 0]);
     let out = run(&["classify", &path], b"", &[]);
-    assert!(stderr(&out).contains(&format!("{path}:1: this is gzip-compressed data")), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains(&format!("{path}:1: this is gzip-compressed data")),
+        "{}",
+        stderr(&out)
+    );
 }
 
 #[test]
 fn help_teaches_with_examples() {
     let out = run(&["classify", "--help"], b"", &[]);
     let text = stdout(&out);
-    assert!(text.contains("Examples:") && text.contains("aks-gw-logs classify -"), "{text}");
+    assert!(
+        text.contains("Examples:") && text.contains("aks-gw-logs classify -"),
+        "{text}"
+    );
     assert!(text.contains("--fail-on"));
     let top = stdout(&run(&["--help"], b"", &[]));
     assert!(top.contains("Exit status"));

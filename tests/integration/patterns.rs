@@ -8,11 +8,19 @@ fn list_shows_the_catalogue_and_regexes() {
     assert_eq!(out.status.code(), Some(0));
     let sigs = json_lines(&stdout(&out));
     let ids: Vec<&str> = sigs.iter().map(|s| s["id"].as_str().unwrap()).collect();
-    for id in ["proxy.listener_bind_failed", "gateway.service_missing", "route.ref_not_permitted", "pod.probe_failed"] {
+    for id in [
+        "proxy.listener_bind_failed",
+        "gateway.service_missing",
+        "route.ref_not_permitted",
+        "pod.probe_failed",
+    ] {
         assert!(ids.contains(&id), "{id} missing from {ids:?}");
     }
     let regexes = stdout(&run(&["patterns", "list", "--regexes"], b"", &[]));
-    let total: usize = sigs.iter().map(|s| s["regexes"].as_array().unwrap().len()).sum();
+    let total: usize = sigs
+        .iter()
+        .map(|s| s["regexes"].as_array().unwrap().len())
+        .sum();
     assert_eq!(regexes.lines().count(), total);
 }
 
@@ -35,9 +43,18 @@ fn lint_points_at_file_line_col_with_a_caret() {
     let out = run(&["patterns", "lint", &path], b"", &[]);
     assert_eq!(out.status.code(), Some(1));
     let err = stderr(&out);
-    assert!(err.contains(&format!("{path}:4:12: error: unknown severity \"severe\"")), "{err}");
-    assert!(err.contains("^^^^^^^^ expected one of critical, error, warning, info"), "{err}");
-    assert!(err.contains(&format!("{path}:7:15: error: invalid regex")), "{err}");
+    assert!(
+        err.contains(&format!("{path}:4:12: error: unknown severity \"severe\"")),
+        "{err}"
+    );
+    assert!(
+        err.contains("^^^^^^^^ expected one of critical, error, warning, info"),
+        "{err}"
+    );
+    assert!(
+        err.contains(&format!("{path}:7:17: error: invalid regex")),
+        "{err}"
+    );
     let syntax = write(dir.path(), "syntax.toml", b"[[signature]\n");
     let err = stderr(&run(&["patterns", "lint", &syntax], b"", &[]));
     assert!(err.contains(&format!("{syntax}:1:")), "{err}");
