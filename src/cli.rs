@@ -98,6 +98,10 @@ pub struct ClassifyArgs {
     #[arg(long)]
     pub count: bool,
 
+    /// Print a summary of what was read (lines, records, hits, speed) to stderr at the end.
+    #[arg(long)]
+    pub stats: bool,
+
     /// Exit with status 1 when a hit at or above this severity is found.
     #[arg(long, value_enum, default_value_t = FailOn::Error, value_name = "SEVERITY")]
     pub fail_on: FailOn,

@@ -106,6 +106,7 @@ pub fn scan(
         stats: Stats::default(),
         records: Vec::new(),
         problems: Vec::new(),
+        marks: Vec::new(),
     };
     match kind {
         InputKind::Lines => scanner.lines(&mut reader, sink)?,
@@ -142,6 +143,8 @@ struct Scanner<'e> {
     stats: Stats,
     records: Vec<Record>,
     problems: Vec<Problem>,
+    /// Prefilter marks for the lines of the current buffer.
+    marks: Vec<usize>,
 }
 
 impl Scanner<'_> {
@@ -167,7 +170,7 @@ impl Scanner<'_> {
                         append_capped(&mut carry, &buf[..i]);
                         carry_len += i;
                         let line = std::mem::take(&mut carry);
-                        self.line(&line, carry_len, sink);
+                        self.line(&line, carry_len, None, sink);
                         carry = line;
                         carry.clear();
                         carry_len = 0;
@@ -181,9 +184,26 @@ impl Scanner<'_> {
                     }
                 }
             }
-            while let Some(i) = memchr::memchr(b'\n', &buf[pos..]) {
-                self.line(&buf[pos..pos + i], i, sink);
-                pos += i + 1;
+            // The complete lines of this buffer: one prefilter pass over all
+            // of them, then each line knows whether a literal is in it.
+            let end = memchr::memrchr(b'\n', &buf[pos..]).map_or(pos, |i| pos + i + 1);
+            self.marks.clear();
+            if self.scope == Scope::Hits {
+                self.prefilter.mark_lines(&buf[pos..end], &mut self.marks);
+            }
+            let mut next_mark = 0;
+            let base = pos;
+            while let Some(i) = memchr::memchr(b'\n', &buf[pos..end]) {
+                let line_end = pos + i;
+                let marked = self
+                    .marks
+                    .get(next_mark)
+                    .is_some_and(|&m| base + m < line_end + 1);
+                if marked {
+                    next_mark += 1;
+                }
+                self.line(&buf[pos..line_end], i, Some(marked), sink);
+                pos = line_end + 1;
             }
             if pos < n {
                 append_capped(&mut carry, &buf[pos..]);
@@ -193,15 +213,16 @@ impl Scanner<'_> {
         }
         if carry_len > 0 {
             let line = std::mem::take(&mut carry);
-            self.line(&line, carry_len, sink);
+            self.line(&line, carry_len, None, sink);
         }
         self.reader.finish(&mut self.records, &mut self.problems);
         self.flush(sink);
         Ok(())
     }
 
-    /// One line (no newline); `full_len` is its length before any cut.
-    fn line(&mut self, bytes: &[u8], full_len: usize, sink: &mut dyn Sink) {
+    /// One line (no newline); `full_len` is its length before any cut;
+    /// `marked` is the prefilter's verdict when the caller already has it.
+    fn line(&mut self, bytes: &[u8], full_len: usize, marked: Option<bool>, sink: &mut dyn Sink) {
         self.stats.lines += 1;
         let lineno = self.stats.lines;
         let bytes = bytes.strip_suffix(b"\r").unwrap_or(bytes);
@@ -219,7 +240,7 @@ impl Scanner<'_> {
             );
         }
         if self.scope == Scope::Hits
-            && !self.prefilter.may_match(bytes)
+            && !marked.unwrap_or_else(|| self.prefilter.may_match(bytes))
             && memchr::memchr(0, bytes).is_none()
             && let Ok(text) = std::str::from_utf8(bytes)
             && !parse::line::always_parse(text)

@@ -241,10 +241,7 @@ impl<'a, W: Write> Printer<'a, W> {
         let rows = self.sorted_tallies();
         let style = self.style;
         if rows.is_empty() {
-            self.write(format_args!(
-                "no failures found in {} records ({} lines)\n",
-                stats.records, stats.lines
-            ));
+            self.write(format_args!("no failures found in {} lines\n", stats.lines));
             return;
         }
         self.write(format_args!("\n{}\n", style.bold("What to do")));
@@ -279,10 +276,7 @@ impl<'a, W: Write> Printer<'a, W> {
             }
         }
         let hits = self.hits;
-        self.write(format_args!(
-            "\n{hits} hit(s) in {} records ({} lines)\n",
-            stats.records, stats.lines
-        ));
+        self.write(format_args!("\n{hits} hit(s) in {} lines\n", stats.lines));
     }
 }
 

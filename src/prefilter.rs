@@ -8,10 +8,9 @@
 //! hit, so `classify` skips them without parsing. This is what lets
 //! classification run at grep speed on logs that are 98% benign.
 
-use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
-
 use crate::classify::CONTEXT_LITERALS;
 use crate::signature::SignatureSet;
+use crate::signature::literal::LiteralSet;
 
 /// Level words, in the spellings the supported formats print them.
 const LEVEL_LITERALS: [&str; 12] = [
@@ -22,7 +21,7 @@ const LEVEL_LITERALS: [&str; 12] = [
 /// Decides cheaply whether a raw line may matter.
 #[derive(Clone, Debug)]
 pub struct Prefilter {
-    automaton: AhoCorasick,
+    literals: LiteralSet,
 }
 
 impl Prefilter {
@@ -35,18 +34,43 @@ impl Prefilter {
                 .chain(CONTEXT_LITERALS.iter())
                 .map(|s| s.as_bytes().to_vec()),
         );
-        literals.sort();
-        literals.dedup();
-        let automaton = AhoCorasick::builder()
-            .match_kind(MatchKind::Standard)
-            .kind(Some(AhoCorasickKind::DFA))
-            .build(&literals)
-            .expect("literal set builds");
-        Prefilter { automaton }
+        Prefilter {
+            literals: LiteralSet::new(literals),
+        }
+    }
+
+    /// How many distinct literals it looks for.
+    pub fn literal_count(&self) -> usize {
+        self.literals.len()
+    }
+
+    /// See [`LiteralSet::mark_lines`].
+    pub fn mark_lines(&self, text: &[u8], marks: &mut Vec<usize>) {
+        self.literals.mark_lines(text, marks);
     }
 
     /// `true` when the line contains any literal.
     pub fn may_match(&self, line: &[u8]) -> bool {
-        self.automaton.is_match(line)
+        self.literals.may_match(line)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn builtin_prefilter_keeps_problem_lines_and_skips_routine_ones() {
+        let set = crate::load_signatures(None).unwrap();
+        let p = Prefilter::new(&set);
+        assert!(p.literal_count() > LEVEL_LITERALS.len());
+        assert!(p.may_match(b"2025-08-26T10:00:00Z\twarn\tsomething"));
+        assert!(p.may_match(
+            b"listener '0.0.0.0_80' failed to bind or apply socket options: cannot bind"
+        ));
+        assert!(p.may_match(b"2025-08-26T09:59:58.100512Z\tinfo\tVersion 1.26.3-0a1b-Clean"));
+        assert!(!p.may_match(
+            b"2025-08-26T10:00:00.101234Z\tinfo\tgateway\treconciling\tgateway=default/gw"
+        ));
     }
 }

@@ -29,6 +29,7 @@ pub fn run(args: &ClassifyArgs, engine: &Engine, style: Style) -> ExitStatus {
         mode,
         style,
     );
+    let started = std::time::Instant::now();
     let mut total = Stats::default();
     let mut failed = false;
     let inputs: Vec<String> = if args.inputs.is_empty() {
@@ -66,6 +67,22 @@ pub fn run(args: &ClassifyArgs, engine: &Engine, style: Style) -> ExitStatus {
         }
     }
     printer.finish(&total);
+    if args.stats {
+        let secs = started.elapsed().as_secs_f64();
+        eprintln!(
+            "aks-gw-logs: {} inputs, {} bytes, {} lines ({} skipped unparsed by the prefilter), {} records, {} hits, {} problems in {:.3} s ({:.0} lines/s, {:.1} MB/s)",
+            inputs.len(),
+            total.bytes,
+            total.lines,
+            total.skipped,
+            total.records,
+            total.hits,
+            total.problems,
+            secs,
+            total.lines as f64 / secs,
+            total.bytes as f64 / secs / (1 << 20) as f64
+        );
+    }
     if let Some(e) = printer.error.take() {
         if e.kind() == io::ErrorKind::BrokenPipe {
             return ExitStatus::Ok;

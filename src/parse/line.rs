@@ -68,10 +68,13 @@ pub fn is_access_log_json(obj: &JsonObject<'_>) -> bool {
 /// `true` when a raw line must be parsed even if no prefilter literal is in it.
 ///
 /// Structural and allocation-free, on the raw line with any CRI or
-/// `--timestamps` prefix: CRI partial lines; `[` lines (text access log,
-/// Envoy bracket); klog `W`/`E`/`F`; JSON with `"response_code"` (its message
-/// is rendered, not copied), with a `level`/`severity` value that is not a
-/// plain info-or-below word, or with a `\u` escape (a key could hide in it).
+/// `--timestamps` prefix: CRI partial lines; text access logs with response
+/// flags (their level is warn or error); klog `W`/`E`/`F`; JSON access logs
+/// (their message is rendered, not copied), JSON with a
+/// `level`/`severity` value that is not a plain info-or-below word, or with
+/// a `\u` escape (a key could hide in it). Text access logs without flags
+/// are info records whose message is the line: only a prefilter literal
+/// makes them worth parsing.
 /// Every other line parses either to text or to a record whose message is a
 /// substring of the line and whose warn-or-higher level is a literal
 /// `warn`/`warning`/`error`/`fatal`/`critical` column.
@@ -82,17 +85,68 @@ pub fn always_parse(raw: &str) -> bool {
         None => raw.as_bytes(),
     };
     match body.first() {
-        Some(b'[') => true,
+        Some(b'[') => access_log_has_flags(body),
         Some(b'{') => json_needs_parse(body),
         Some(b'W' | b'E' | b'F') => klog::looks_like(body),
         _ => false,
     }
 }
 
+/// The `[`-line half of [`always_parse`]: `true` for a text access log whose
+/// response flags are set (its level is then warn or error, see
+/// `access_log`), or one too odd to tell. An access log without flags is an
+/// info record, and Envoy bracket lines (`[ts][thread][level]...`) carry
+/// their level word in the text, which the prefilter already looks for.
+fn access_log_has_flags(b: &[u8]) -> bool {
+    let Some(close) = memchr::memchr(b']', b) else {
+        return false;
+    };
+    let Some(request) = b[close + 1..].strip_prefix(b" \"") else {
+        return bracket_level_may_warn(b);
+    };
+    let Some(end) = memchr::memchr(b'"', request) else {
+        return true;
+    };
+    let mut tokens = request[end + 1..]
+        .split(|&c| c == b' ')
+        .filter(|t| !t.is_empty());
+    let _code = tokens.next();
+    tokens.next().is_none_or(|flags| flags != b"-")
+}
+
+/// `true` when an Envoy bracket line's level column (`[ts][thread][level]`,
+/// maybe after `[Envoy (Epoch N)] `) is not a plain below-warn word: such a
+/// level may be spelled in a way no prefilter literal covers (`ERR`).
+fn bracket_level_may_warn(b: &[u8]) -> bool {
+    let mut fields = b.split(|&c| c == b']').map(|f| f.trim_ascii_start());
+    let first = fields.next().unwrap_or_default();
+    if first.starts_with(b"[Envoy") {
+        fields.next();
+    }
+    let Some(level) = fields.nth(1).and_then(|f| f.strip_prefix(b"[")) else {
+        return true;
+    };
+    !BELOW_WARN.iter().any(|w| w.eq_ignore_ascii_case(level))
+}
+
+/// Level words below warn, in every spelling the formats use.
+const BELOW_WARN: [&[u8]; 7] = [
+    b"trace",
+    b"debug",
+    b"dbg",
+    b"info",
+    b"information",
+    b"notice",
+    b"default",
+];
+
 /// The JSON half of [`always_parse`].
 fn json_needs_parse(b: &[u8]) -> bool {
     use memchr::memmem;
-    if memmem::find(b, b"\"response_code\"").is_some() || memmem::find(b, b"\\u").is_some() {
+    if memmem::find(b, b"\\u").is_some() {
+        return true;
+    }
+    if memmem::find(b, b"\"response_code\"").is_some() {
         return true;
     }
     level_value_may_warn(b, b"\"level\"") || level_value_may_warn(b, b"\"severity\"")
@@ -120,15 +174,6 @@ fn level_value_may_warn(b: &[u8], key: &[u8]) -> bool {
             return true;
         };
         let value = b[start..start + len].trim_ascii();
-        const BELOW_WARN: [&[u8]; 7] = [
-            b"trace",
-            b"debug",
-            b"dbg",
-            b"info",
-            b"information",
-            b"notice",
-            b"default",
-        ];
         if !BELOW_WARN.iter().any(|w| w.eq_ignore_ascii_case(value)) {
             return true;
         }
@@ -530,9 +575,9 @@ mod tests {
             "2025-08-26T10:00:00.123456789Z stderr F E0826 10:00:00.000000 1 x.go:1] boom",
             "2025-08-26T10:00:00.123456789Z W0826 10:00:00.000000 1 x.go:1] boom",
             "[2021-09-10T02:31:12.093Z] \"GET /metrics HTTP/1.1\" 404 NR route_not_found - \"-\" 0 0 0 -",
-            "2025-08-26T10:00:00.123456789Z stdout F [2021-09-10T02:31:12.093Z] \"GET / HTTP/1.1\" 200 - via_upstream",
+            "2025-08-26T10:00:00.123456789Z stdout F [2021-09-10T02:31:12.093Z] \"GET / HTTP/1.1\" 503 UH no_healthy_upstream",
             "[2025-08-26 10:00:00.000][15][warning][config] [x.cc:1] m",
-            "[Envoy (Epoch 0)] [2025-08-26 10:00:00.000][15][info][main] [x.cc:1] m",
+            "[Envoy (Epoch 0)] [2025-08-26 10:00:00.000][15][ERR][main] [x.cc:1] m",
             r#"{"start_time":"2025-08-26T10:01:05.020Z","response_code":200,"response_flags":"-"}"#,
             "2025-08-26T10:00:00.123456789Z stdout P {\"partial\":",
             "2025-08-26T10:00:00.123456789Z stdout P plain partial text",
@@ -547,6 +592,9 @@ mod tests {
         }
         let no = [
             "",
+            // Access logs without response flags are info records.
+            "2025-08-26T10:00:00.123456789Z stdout F [2021-09-10T02:31:12.093Z] \"GET / HTTP/1.1\" 200 - via_upstream",
+            "[Envoy (Epoch 0)] [2025-08-26 10:00:00.000][15][info][main] [x.cc:1] m",
             "I0826 10:00:00.000000 1 x.go:1] fine",
             "2025-08-26T10:00:00.101234Z\tinfo\tgateway\treconciling",
             "2025-08-26T10:00:00.123456789Z stdout F 2025-08-26T10:00:00.101234Z\tinfo\tads\tpush",

@@ -4,7 +4,9 @@
 //! at its span, so `patterns lint` reports all of them at once. The compiled
 //! set holds one multi-pattern regex per field (`regex-automata` meta regex,
 //! `MatchKind::All`) that says in one pass which signatures match a record,
-//! plus per-signature regexes run only on the winners to extract captures.
+//! guarded by a SIMD search for the regexes' required literals (a value with
+//! none of them skips the automaton), plus per-signature regexes run only on
+//! the winners to extract captures.
 
 use std::collections::{BTreeMap, HashMap};
 use std::ops::Range;
@@ -16,7 +18,7 @@ use regex_automata::util::syntax;
 use regex_automata::{Input, MatchKind, PatternSet};
 
 use super::diagnostic::Diagnostic;
-use super::literal;
+use super::literal::{self, LiteralSet};
 use super::spec::{FileSpec, SignatureSpec};
 use super::{PatternFile, Severity, Signature};
 use crate::record::{Level, Record, Source};
@@ -38,6 +40,9 @@ pub struct SignatureSet {
 #[derive(Clone, Debug)]
 struct FieldGroup {
     field: String,
+    /// The required literals of these regexes: a value with none of them
+    /// cannot match, and is not given to the (costlier) regex automaton.
+    literals: LiteralSet,
     regex: meta::Regex,
     /// Pattern id → signature index.
     owners: Vec<usize>,
@@ -130,24 +135,32 @@ impl SignatureSet {
     }
 
     fn build(sigs: Vec<Signature>) -> SignatureSet {
-        let mut by_field: BTreeMap<String, (Vec<String>, Vec<usize>)> = BTreeMap::new();
+        type Group = (Vec<String>, Vec<usize>, Vec<Vec<u8>>);
+        let mut by_field: BTreeMap<String, Group> = BTreeMap::new();
         let mut literals = Vec::new();
         for (i, sig) in sigs.iter().enumerate() {
             let entry = by_field.entry(sig.field.clone()).or_default();
             for re in &sig.regexes {
                 entry.0.push(re.as_str().to_string());
                 entry.1.push(i);
-                literals.extend(literal::required_literals(re.as_str()).unwrap_or_default());
+                let required = literal::required_literals(re.as_str()).unwrap_or_default();
+                entry.2.extend(required.iter().cloned());
+                literals.extend(required);
             }
         }
         literals.sort();
         literals.dedup();
         let groups = by_field
             .into_iter()
-            .map(|(field, (patterns, owners))| FieldGroup {
+            .map(|(field, (patterns, owners, required))| FieldGroup {
                 field,
+                literals: LiteralSet::new(required),
                 regex: meta::Regex::builder()
-                    .configure(meta::Config::new().match_kind(MatchKind::All))
+                    .configure(
+                        meta::Config::new()
+                            .match_kind(MatchKind::All)
+                            .hybrid_cache_capacity(256 << 20),
+                    )
                     .syntax(syntax::Config::new().utf8(true))
                     .build_many(&patterns)
                     .expect("every pattern compiled alone"),
@@ -195,6 +208,9 @@ impl SignatureSet {
             let Some(value) = record.get_named(&group.field) else {
                 continue;
             };
+            if !group.literals.may_match(value.as_bytes()) {
+                continue;
+            }
             let set = set.get_or_insert_with(|| PatternSet::new(0));
             if set.capacity() < group.regex.pattern_len() {
                 *set = PatternSet::new(group.regex.pattern_len());

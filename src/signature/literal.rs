@@ -6,6 +6,7 @@
 //! it, and literals are cut at bytes that a JSON encoder might escape (so the
 //! literal still appears in the raw JSON line whose decoded message matches).
 
+use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
 use regex_syntax::hir::{Hir, HirKind};
 
 /// The shortest literal worth using as a prefilter.
@@ -56,6 +57,107 @@ fn is_escapable(b: u8) -> bool {
     matches!(b, b'"' | b'\\' | b'<' | b'>' | b'&') || !(0x20..0x80).contains(&b)
 }
 
+/// The most literals aho-corasick's SIMD (Teddy) searcher takes; past it the
+/// automaton scans byte by byte, several times slower. Larger sets are split
+/// into automata of at most this many literals each.
+const PACKED_LIMIT: usize = 32;
+
+/// The literals, less any that contains another (the shorter one suffices).
+fn drop_containing(mut literals: Vec<Vec<u8>>) -> Vec<Vec<u8>> {
+    literals.sort_by(|a, b| a.len().cmp(&b.len()).then_with(|| a.cmp(b)));
+    literals.dedup();
+    let mut kept: Vec<Vec<u8>> = Vec::new();
+    for lit in literals {
+        if !kept.iter().any(|k| memchr::memmem::find(&lit, k).is_some()) {
+            kept.push(lit);
+        }
+    }
+    kept
+}
+
+/// Many literals searched for at once: aho-corasick automata of at most
+/// [`PACKED_LIMIT`] literals each, so every one uses the SIMD searcher.
+#[derive(Clone, Debug)]
+pub struct LiteralSet {
+    automata: Vec<AhoCorasick>,
+    literals: Vec<Vec<u8>>,
+}
+
+impl LiteralSet {
+    /// A set of these literals (duplicates and literals containing others dropped).
+    pub fn new(literals: Vec<Vec<u8>>) -> LiteralSet {
+        let literals = drop_containing(literals);
+        // Leftmost-first (not standard) semantics let aho-corasick use its
+        // packed SIMD searcher; only whether a match exists matters.
+        let automata = literals
+            .chunks(PACKED_LIMIT)
+            .map(|chunk| {
+                AhoCorasick::builder()
+                    .match_kind(MatchKind::LeftmostFirst)
+                    .kind(Some(AhoCorasickKind::DFA))
+                    .build(chunk)
+                    .expect("literal set builds")
+            })
+            .collect();
+        LiteralSet { automata, literals }
+    }
+
+    /// How many distinct literals it looks for.
+    pub fn len(&self) -> usize {
+        self.literals.len()
+    }
+
+    /// `true` when it looks for nothing.
+    pub fn is_empty(&self) -> bool {
+        self.literals.is_empty()
+    }
+
+    /// The literals, shortest first.
+    pub fn literals(&self) -> impl Iterator<Item = String> + '_ {
+        self.literals
+            .iter()
+            .map(|l| String::from_utf8_lossy(l).into_owned())
+    }
+
+    /// `true` when `text` contains any literal.
+    pub fn may_match(&self, text: &[u8]) -> bool {
+        self.automata.iter().any(|a| a.is_match(text))
+    }
+
+    /// Pushes, in ascending order, one offset inside each line of `text` (a
+    /// run of whole lines) that contains a literal: one pass per automaton
+    /// over the whole text instead of one call per line.
+    pub fn mark_lines(&self, text: &[u8], marks: &mut Vec<usize>) {
+        let mut found = Vec::new();
+        for automaton in &self.automata {
+            let mut at = 0;
+            while at < text.len() {
+                let input = aho_corasick::Input::new(text).range(at..);
+                let Some(m) = automaton.find(input) else {
+                    break;
+                };
+                found.push(m.start());
+                // One mark per line is enough: go on from the next line.
+                at = line_end(text, m.start());
+            }
+        }
+        found.sort_unstable();
+        let first = marks.len();
+        let mut end = 0;
+        for m in found {
+            if m >= end || marks.len() == first {
+                marks.push(m);
+                end = line_end(text, m);
+            }
+        }
+    }
+}
+
+/// Offset just past the newline that ends the line holding `at`.
+fn line_end(text: &[u8], at: usize) -> usize {
+    memchr::memchr(b'\n', &text[at..]).map_or(text.len(), |i| at + i + 1)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -101,5 +203,37 @@ mod tests {
         assert_eq!(lits(r"(?:closed since )?[0-9]+"), None);
         assert_eq!(lits(r"(?:abc)+def"), Some(vec!["def".into()]));
         assert_eq!(lits(r"(?i)failed"), None);
+    }
+
+    #[test]
+    fn containing_literals_are_dropped() {
+        let lits = vec![
+            b"error rendering".to_vec(),
+            b"error".to_vec(),
+            b"warn".to_vec(),
+            b"error".to_vec(),
+        ];
+        let set = LiteralSet::new(lits);
+        assert_eq!(set.literals().collect::<Vec<_>>(), ["warn", "error"]);
+    }
+
+    #[test]
+    fn large_sets_are_split_and_still_found() {
+        let lits: Vec<Vec<u8>> = (0..150)
+            .map(|i| format!("literal-{i:03}").into_bytes())
+            .collect();
+        let set = LiteralSet::new(lits);
+        assert_eq!(set.automata.len(), 150usize.div_ceil(PACKED_LIMIT));
+        assert!(set.may_match(b"x literal-149 y") && set.may_match(b"literal-000"));
+        assert!(!set.may_match(b"literal-15"));
+    }
+
+    #[test]
+    fn marks_one_offset_per_matching_line() {
+        let set = LiteralSet::new(vec![b"warn".to_vec(), b"error".to_vec()]);
+        let text = b"info a\nwarn b\nwarn c warn\ninfo d\nerror e\n";
+        let mut marks = Vec::new();
+        set.mark_lines(text, &mut marks);
+        assert_eq!(marks, [7, 14, 33]);
     }
 }
