@@ -306,6 +306,7 @@ fn applies(sig: &Signature, record: &Record) -> bool {
 fn captures(sig: &Signature, record: &Record) -> Vec<(String, String)> {
     let value = record.get_named(&sig.field).unwrap_or("");
     for re in &sig.regexes {
+        let re = re.get();
         if let Some(caps) = re.captures(value) {
             return re
                 .capture_names()

@@ -205,6 +205,23 @@ pub fn lint(user_dir: Option<&PathBuf>, paths: &[PathBuf]) -> anyhow::Result<Exi
 fn report_lint(files: &[PatternFile]) -> ExitStatus {
     match SignatureSet::compile(files) {
         Ok(set) => {
+            // The classifier compiles capture regexes on first use; lint
+            // compiles them all now so none can fail later.
+            let mut failed = 0;
+            for sig in set.signatures() {
+                for re in &sig.regexes {
+                    if let Err(e) = regex::Regex::new(re.as_str()) {
+                        failed += 1;
+                        eprintln!(
+                            "{}: error: a regex of {} does not compile: {e}",
+                            sig.file, sig.id
+                        );
+                    }
+                }
+            }
+            if failed > 0 {
+                return ExitStatus::Found;
+            }
             println!(
                 "{} files, {} signatures: no problems",
                 files.len(),

@@ -14,13 +14,14 @@ use std::sync::Arc;
 
 use regex::Regex;
 use regex_automata::meta;
+use regex_automata::nfa::thompson::WhichCaptures;
 use regex_automata::util::syntax;
 use regex_automata::{Input, MatchKind, PatternSet};
 
 use super::diagnostic::Diagnostic;
 use super::literal::{self, LiteralSet};
 use super::spec::{FileSpec, SignatureSpec};
-use super::{PatternFile, Severity, Signature};
+use super::{LazyRegex, PatternFile, Severity, Signature};
 use crate::record::{Level, Record, Source};
 
 /// Examples each signature needs at least.
@@ -130,11 +131,23 @@ impl SignatureSet {
         if !diags.is_empty() {
             return Err(diags);
         }
+        let sources: Vec<(String, Arc<str>, Range<usize>)> = parsed
+            .iter()
+            .map(|p| (p.file.clone(), p.source.clone(), p.id_span.clone()))
+            .collect();
         let sigs: Vec<Signature> = parsed.into_iter().map(|p| p.sig).collect();
-        Ok(SignatureSet::build(sigs))
+        SignatureSet::build(sigs).map_err(|(sig, message)| {
+            let (file, source, span) = &sources[sig];
+            vec![
+                Diagnostic::new(file, source, span.clone(), "regexes do not compile")
+                    .with_help(message.replace('\n', " ")),
+            ]
+        })
     }
 
-    fn build(sigs: Vec<Signature>) -> SignatureSet {
+    /// Builds the automata; on failure, the index of the signature whose
+    /// regex could not be compiled (too large, say) and why.
+    fn build(sigs: Vec<Signature>) -> Result<SignatureSet, (usize, String)> {
         type Group = (Vec<String>, Vec<usize>, Vec<Vec<u8>>);
         let mut by_field: BTreeMap<String, Group> = BTreeMap::new();
         let mut literals = Vec::new();
@@ -150,34 +163,43 @@ impl SignatureSet {
         }
         literals.sort();
         literals.dedup();
-        let groups = by_field
-            .into_iter()
-            .map(|(field, (patterns, owners, required))| FieldGroup {
+        let mut groups = Vec::new();
+        for (field, (patterns, owners, required)) in by_field {
+            let regex = meta::Regex::builder()
+                .configure(
+                    meta::Config::new()
+                        .match_kind(MatchKind::All)
+                        // Only which patterns match is asked of it.
+                        .which_captures(WhichCaptures::None)
+                        // The default 2 MB cache thrashes on a large
+                        // overlapping set; the cache grows only as needed.
+                        .hybrid_cache_capacity(256 << 20),
+                )
+                .syntax(syntax::Config::new().utf8(true))
+                .build_many(&patterns)
+                .map_err(|e| {
+                    let pid = e.pattern().map_or(0, |p| p.as_usize());
+                    (owners[pid], e.to_string())
+                })?;
+            groups.push(FieldGroup {
                 field,
                 literals: LiteralSet::new(required),
-                regex: meta::Regex::builder()
-                    .configure(
-                        meta::Config::new()
-                            .match_kind(MatchKind::All)
-                            .hybrid_cache_capacity(256 << 20),
-                    )
-                    .syntax(syntax::Config::new().utf8(true))
-                    .build_many(&patterns)
-                    .expect("every pattern compiled alone"),
+                regex,
                 owners,
-            })
-            .collect();
+            });
+        }
+
         let by_id = sigs
             .iter()
             .enumerate()
             .map(|(i, s)| (s.id.clone(), i))
             .collect();
-        SignatureSet {
+        Ok(SignatureSet {
             sigs,
             groups,
             literals,
             by_id,
-        }
+        })
     }
 
     /// The signatures, in load order (index = the signature's number).
@@ -421,7 +443,7 @@ fn check_signature(
         );
     }
     for p in patterns {
-        match compile_regex(file, p.get_ref(), p.span()) {
+        match check_regex(file, p.get_ref(), p.span()) {
             Ok(re) => {
                 if literal::required_literals(p.get_ref()).is_none() {
                     diags.push(
@@ -534,31 +556,55 @@ fn valid_field_name(name: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.' | b'/'))
 }
 
+/// Checks a signature regex's syntax; it is compiled later (once in the
+/// multi-pattern automaton, and alone on first use for captures).
+fn check_regex(
+    file: &PatternFile,
+    pattern: &str,
+    span: Range<usize>,
+) -> Result<LazyRegex, Diagnostic> {
+    match syntax_error(file, pattern, span) {
+        Some(d) => Err(d),
+        None => Ok(LazyRegex::new(pattern)),
+    }
+}
+
 /// Compiles one regex; a syntax error points at the offending character.
 fn compile_regex(
     file: &PatternFile,
     pattern: &str,
     span: Range<usize>,
 ) -> Result<Regex, Diagnostic> {
-    if let Err(err) = regex_syntax::ParserBuilder::new().build().parse(pattern) {
-        let (offset, kind) = match &err {
-            regex_syntax::Error::Parse(e) => (e.span().start.offset, e.kind().to_string()),
-            regex_syntax::Error::Translate(e) => (e.span().start.offset, e.kind().to_string()),
-            _ => (0, err.to_string()),
-        };
-        let at = span.start + string_body_offset(&file.text[span.clone()]) + offset;
-        return Err(Diagnostic::new(
-            &file.name,
-            &file.text,
-            at..at + 1,
-            format!("invalid regex: {kind}"),
-        )
-        .with_help("expected Rust regex syntax (https://docs.rs/regex)"));
+    if let Some(d) = syntax_error(file, pattern, span.clone()) {
+        return Err(d);
     }
     Regex::new(pattern).map_err(|err| {
         Diagnostic::new(&file.name, &file.text, span, "regex does not compile")
             .with_help(err.to_string().replace('\n', " "))
     })
+}
+
+/// A syntax error in `pattern`, pointing at the offending character.
+fn syntax_error(file: &PatternFile, pattern: &str, span: Range<usize>) -> Option<Diagnostic> {
+    let err = regex_syntax::ParserBuilder::new()
+        .build()
+        .parse(pattern)
+        .err()?;
+    let (offset, kind) = match &err {
+        regex_syntax::Error::Parse(e) => (e.span().start.offset, e.kind().to_string()),
+        regex_syntax::Error::Translate(e) => (e.span().start.offset, e.kind().to_string()),
+        _ => (0, err.to_string()),
+    };
+    let at = span.start + string_body_offset(&file.text[span.clone()]) + offset;
+    Some(
+        Diagnostic::new(
+            &file.name,
+            &file.text,
+            at..at + 1,
+            format!("invalid regex: {kind}"),
+        )
+        .with_help("expected Rust regex syntax (https://docs.rs/regex)"),
+    )
 }
 
 /// Where a TOML string's content starts inside its quoted form.

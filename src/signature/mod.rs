@@ -12,7 +12,7 @@ mod spec;
 
 use std::fmt;
 use std::path::Path;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use regex::Regex;
 use serde::Serialize;
@@ -101,12 +101,43 @@ pub struct Signature {
     pub benign: bool,
     /// For a benign rule: `(count, within seconds)` after which it stops being benign.
     pub repeat: Option<(u32, u64)>,
-    /// The regexes, in file order, with captures.
-    pub regexes: Vec<Regex>,
+    /// The regexes, in file order, with captures (compiled on first use:
+    /// only the regexes of signatures that win a record are ever needed).
+    pub regexes: Vec<LazyRegex>,
     /// Inline examples that must produce a hit of this signature.
     pub examples_match: Vec<String>,
     /// Inline examples that must not.
     pub examples_no_match: Vec<String>,
+}
+
+/// A regex whose pattern is known valid, compiled the first time it is used.
+#[derive(Clone, Debug)]
+pub struct LazyRegex {
+    pattern: String,
+    compiled: OnceLock<Regex>,
+}
+
+impl LazyRegex {
+    /// A regex of a pattern that has passed `regex_syntax` parsing.
+    pub fn new(pattern: &str) -> LazyRegex {
+        LazyRegex {
+            pattern: pattern.to_string(),
+            compiled: OnceLock::new(),
+        }
+    }
+
+    /// The pattern.
+    pub fn as_str(&self) -> &str {
+        &self.pattern
+    }
+
+    /// The compiled regex. The multi-pattern automaton was built from the
+    /// same pattern, so compiling it alone cannot fail.
+    pub fn get(&self) -> &Regex {
+        self.compiled.get_or_init(|| {
+            Regex::new(&self.pattern).expect("pattern compiled in the signature set")
+        })
+    }
 }
 
 /// The text of one pattern file, with the name errors should use.
