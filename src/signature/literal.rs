@@ -75,31 +75,60 @@ fn drop_containing(mut literals: Vec<Vec<u8>>) -> Vec<Vec<u8>> {
     kept
 }
 
-/// Many literals searched for at once: aho-corasick automata of at most
-/// [`PACKED_LIMIT`] literals each, so every one uses the SIMD searcher.
+/// Many literals searched for at once: groups of at most [`PACKED_LIMIT`]
+/// literals, each searched with aho-corasick's SIMD (Teddy) searcher where
+/// the CPU has it, else with an Aho-Corasick automaton.
 #[derive(Clone, Debug)]
 pub struct LiteralSet {
-    automata: Vec<AhoCorasick>,
+    searchers: Vec<Searcher>,
     literals: Vec<Vec<u8>>,
+}
+
+/// One group's searcher.
+#[derive(Clone, Debug)]
+enum Searcher {
+    Packed(aho_corasick::packed::Searcher),
+    Automaton(AhoCorasick),
+}
+
+impl Searcher {
+    fn new(literals: &[Vec<u8>]) -> Searcher {
+        let packed = aho_corasick::packed::Config::new()
+            .match_kind(aho_corasick::packed::MatchKind::LeftmostFirst)
+            .builder()
+            .extend(literals)
+            .build();
+        match packed {
+            Some(searcher) => Searcher::Packed(searcher),
+            None => Searcher::Automaton(
+                AhoCorasick::builder()
+                    .match_kind(MatchKind::LeftmostFirst)
+                    .kind(Some(AhoCorasickKind::DFA))
+                    .build(literals)
+                    .expect("literal set builds"),
+            ),
+        }
+    }
+
+    /// Start of the first literal in `text[at..]`.
+    fn find_from(&self, text: &[u8], at: usize) -> Option<usize> {
+        match self {
+            Searcher::Packed(s) => s.find_in(text, aho_corasick::Span::from(at..text.len())),
+            Searcher::Automaton(a) => a.find(aho_corasick::Input::new(text).range(at..)),
+        }
+        .map(|m| m.start())
+    }
 }
 
 impl LiteralSet {
     /// A set of these literals (duplicates and literals containing others dropped).
     pub fn new(literals: Vec<Vec<u8>>) -> LiteralSet {
         let literals = drop_containing(literals);
-        // Leftmost-first (not standard) semantics let aho-corasick use its
-        // packed SIMD searcher; only whether a match exists matters.
-        let automata = literals
-            .chunks(PACKED_LIMIT)
-            .map(|chunk| {
-                AhoCorasick::builder()
-                    .match_kind(MatchKind::LeftmostFirst)
-                    .kind(Some(AhoCorasickKind::DFA))
-                    .build(chunk)
-                    .expect("literal set builds")
-            })
-            .collect();
-        LiteralSet { automata, literals }
+        let searchers = literals.chunks(PACKED_LIMIT).map(Searcher::new).collect();
+        LiteralSet {
+            searchers,
+            literals,
+        }
     }
 
     /// How many distinct literals it looks for.
@@ -121,7 +150,9 @@ impl LiteralSet {
 
     /// `true` when `text` contains any literal.
     pub fn may_match(&self, text: &[u8]) -> bool {
-        self.automata.iter().any(|a| a.is_match(text))
+        self.searchers
+            .iter()
+            .any(|s| s.find_from(text, 0).is_some())
     }
 
     /// Pushes, in ascending order, one offset inside each line of `text` (a
@@ -129,16 +160,15 @@ impl LiteralSet {
     /// over the whole text instead of one call per line.
     pub fn mark_lines(&self, text: &[u8], marks: &mut Vec<usize>) {
         let mut found = Vec::new();
-        for automaton in &self.automata {
+        for searcher in &self.searchers {
             let mut at = 0;
             while at < text.len() {
-                let input = aho_corasick::Input::new(text).range(at..);
-                let Some(m) = automaton.find(input) else {
+                let Some(start) = searcher.find_from(text, at) else {
                     break;
                 };
-                found.push(m.start());
+                found.push(start);
                 // One mark per line is enough: go on from the next line.
-                at = line_end(text, m.start());
+                at = line_end(text, start);
             }
         }
         found.sort_unstable();
@@ -223,7 +253,7 @@ mod tests {
             .map(|i| format!("literal-{i:03}").into_bytes())
             .collect();
         let set = LiteralSet::new(lits);
-        assert_eq!(set.automata.len(), 150usize.div_ceil(PACKED_LIMIT));
+        assert_eq!(set.searchers.len(), 150usize.div_ceil(PACKED_LIMIT));
         assert!(set.may_match(b"x literal-149 y") && set.may_match(b"literal-000"));
         assert!(!set.may_match(b"literal-15"));
     }
