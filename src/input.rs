@@ -1,8 +1,8 @@
 //! Reading one input (a file or stdin) into classified records. The scanner
 //! sniffs whether the input is a stream of lines or a YAML/JSON document,
 //! reads lines straight out of a large buffer without copying them, and
-//! copes with what real files contain: CRLF endings, invalid UTF-8 (replaced,
-//! reported), NUL bytes (replaced, reported), lines longer than
+//! copes with what real files contain: CRLF endings (read, noted once),
+//! invalid UTF-8 (replaced, reported), NUL bytes (replaced, reported), lines longer than
 //! [`MAX_LINE`] (cut, reported) and compressed archives given by mistake.
 //! Every problem names its line; reading goes on after it.
 //!
@@ -107,6 +107,7 @@ pub fn scan(
         records: Vec::new(),
         problems: Vec::new(),
         marks: Vec::new(),
+        seen_crlf: false,
     };
     match kind {
         InputKind::Lines => scanner.lines(&mut reader, sink)?,
@@ -145,6 +146,8 @@ struct Scanner<'e> {
     problems: Vec<Problem>,
     /// Prefilter marks for the lines of the current buffer.
     marks: Vec<usize>,
+    /// Whether a CRLF line ending was reported already.
+    seen_crlf: bool,
 }
 
 impl Scanner<'_> {
@@ -225,7 +228,23 @@ impl Scanner<'_> {
     fn line(&mut self, bytes: &[u8], full_len: usize, marked: Option<bool>, sink: &mut dyn Sink) {
         self.stats.lines += 1;
         let lineno = self.stats.lines;
-        let bytes = bytes.strip_suffix(b"\r").unwrap_or(bytes);
+        let bytes = match bytes.strip_suffix(b"\r") {
+            Some(stripped) => {
+                if !self.seen_crlf {
+                    self.seen_crlf = true;
+                    report(
+                        sink,
+                        &mut self.stats,
+                        Problem::new(
+                            lineno,
+                            "CRLF (Windows) line endings from here on; read without the CR",
+                        ),
+                    );
+                }
+                stripped
+            }
+            None => bytes,
+        };
         if full_len > MAX_LINE {
             report(
                 sink,

@@ -75,17 +75,72 @@ pub fn load_signatures(user_dir: Option<&std::path::Path>) -> anyhow::Result<Sig
 
 /// Whether to colour stdout.
 fn use_color(args: &Args) -> bool {
-    if args.no_color {
+    color_enabled(
+        args.color,
+        args.no_color,
+        std::env::var_os("NO_COLOR").as_deref(),
+        std::env::var_os("TERM").as_deref(),
+        std::io::stdout().is_terminal(),
+    )
+}
+
+/// The colour decision: `--no-color` and `--color never` win, `always`
+/// colours, and `auto` colours a terminal unless `NO_COLOR` is set and not
+/// empty (no-color.org) or `TERM` is `dumb`.
+fn color_enabled(
+    choice: ColorChoice,
+    no_color_flag: bool,
+    no_color_env: Option<&std::ffi::OsStr>,
+    term: Option<&std::ffi::OsStr>,
+    is_tty: bool,
+) -> bool {
+    if no_color_flag {
         return false;
     }
-    match args.color {
+    match choice {
         ColorChoice::Always => true,
         ColorChoice::Never => false,
         ColorChoice::Auto => {
-            std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
-                && std::env::var_os("TERM").is_none_or(|t| t != "dumb")
-                && std::io::stdout().is_terminal()
+            no_color_env.is_none_or(|v| v.is_empty()) && term.is_none_or(|t| t != "dumb") && is_tty
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::ffi::OsStr;
+
+    #[test]
+    fn colour_only_on_a_terminal_and_never_with_no_color() {
+        let auto =
+            |no_color, term, tty| color_enabled(ColorChoice::Auto, false, no_color, term, tty);
+        assert!(auto(None, Some(OsStr::new("xterm")), true));
+        assert!(
+            !auto(None, Some(OsStr::new("xterm")), false),
+            "not a terminal"
+        );
+        assert!(
+            !auto(Some(OsStr::new("1")), Some(OsStr::new("xterm")), true),
+            "NO_COLOR set"
+        );
+        assert!(
+            auto(Some(OsStr::new("")), None, true),
+            "empty NO_COLOR is unset"
+        );
+        assert!(!auto(None, Some(OsStr::new("dumb")), true), "TERM=dumb");
+        assert!(color_enabled(
+            ColorChoice::Always,
+            false,
+            Some(OsStr::new("1")),
+            None,
+            false
+        ));
+        assert!(
+            !color_enabled(ColorChoice::Always, true, None, None, true),
+            "--no-color wins"
+        );
+        assert!(!color_enabled(ColorChoice::Never, false, None, None, true));
     }
 }
 

@@ -158,6 +158,15 @@ fn bad_input_is_reported_by_file_and_line_and_the_rest_is_classified() {
     let out = run(&["classify", "--json", &path, &missing], b"", &[]);
     let err = stderr(&out);
     assert!(
+        err.contains(&format!("{path}:1: CRLF (Windows) line endings")),
+        "{err}"
+    );
+    assert_eq!(
+        err.matches("CRLF").count(),
+        1,
+        "noted once per input: {err}"
+    );
+    assert!(
         err.contains(&format!("{path}:2: invalid UTF-8 at byte")),
         "{err}"
     );
