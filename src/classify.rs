@@ -327,94 +327,40 @@ mod tests {
 
     use super::*;
     use crate::record::{Format, Level};
-    use crate::signature::PatternFile;
+    use crate::signature::{PatternFile, fixture};
 
-    const PATTERNS: &str = r#"
-[[signature]]
-id = "proxy.listener_bind_failed"
-title = "Envoy cannot bind"
-severity = "critical"
-guide_step = "g"
-remediation = "r"
-sources = ["envoy"]
-supersedes = ["proxy.config_rejected"]
-regexes = ['''listener '(?P<listener>[^']+)' failed to bind|cannot bind '[^']+': (?P<reason>Permission denied|Address already in use)''']
-[signature.examples]
-match = ["a", "b", "c"]
-no_match = ["d", "e"]
-
-[[signature]]
-id = "proxy.config_rejected"
-title = "Config rejected"
-severity = "error"
-guide_step = "g"
-remediation = "r"
-regexes = ['''config for (?P<type>\S+) rejected: ''']
-[signature.examples]
-match = ["a", "b", "c"]
-no_match = ["d", "e"]
-
-[[signature]]
-id = "proxy.not_ready"
-title = "Not ready"
-severity = "error"
-guide_step = "g"
-remediation = "r"
-startup_grace = 30
-regexes = ['''Envoy proxy is NOT ready: (?P<reason>.+)''']
-[signature.examples]
-match = ["a", "b", "c"]
-no_match = ["d", "e"]
-
-[[benign]]
-id = "benign.xds_recycled"
-title = "istiod recycled the xDS stream"
-repeat = { count = 3, within = 600 }
-regexes = ['''gRPC config stream to xds-grpc closed: 1[34], ''']
-[benign.examples]
-match = ["a", "b", "c"]
-no_match = ["d", "e"]
-
-[[signature]]
-id = "proxy.xds_unreachable"
-title = "xDS unreachable"
-severity = "error"
-guide_step = "g"
-remediation = "r"
-regexes = ['''gRPC config stream to xds-grpc closed: [1-9][0-9]*, ''']
-[signature.examples]
-match = ["a", "b", "c"]
-no_match = ["d", "e"]
-
-[[signature]]
-id = "revision.stale_proxy"
-title = "Stale proxy"
-severity = "warning"
-guide_step = "g"
-remediation = "r"
-regexes = ['''IST0158''']
-[signature.examples]
-match = ["a", "b", "c"]
-no_match = ["d", "e"]
-
-[[signature]]
-id = "pod.probe_failed"
-title = "Probe failed"
-severity = "error"
-guide_step = "g"
-remediation = "r"
-sources = ["event"]
-where = { event_type = "Warning", reason = "Unhealthy" }
-regexes = ['''(?:Readiness|Liveness|Startup) probe failed: ''']
-[signature.examples]
-match = ["a", "b", "c"]
-no_match = ["d", "e"]
-"#;
+    fn patterns() -> String {
+        [
+            fixture(
+                "proxy.listener_bind_failed",
+                Some("critical"),
+                "sources = [\"envoy\"]\nsupersedes = [\"proxy.config_rejected\"]\n",
+                r"listener '(?P<listener>[^']+)' failed to bind|cannot bind '[^']+': (?P<reason>Permission denied|Address already in use)",
+            ),
+            fixture("proxy.config_rejected", Some("error"), "", r"config for (?P<type>\S+) rejected: "),
+            fixture("proxy.not_ready", Some("error"), "startup_grace = 30\n", r"Envoy proxy is NOT ready: (?P<reason>.+)"),
+            fixture(
+                "benign.xds_recycled",
+                None,
+                "repeat = { count = 3, within = 600 }\n",
+                r"gRPC config stream to xds-grpc closed: 1[34], ",
+            ),
+            fixture("proxy.xds_unreachable", Some("error"), "", r"gRPC config stream to xds-grpc closed: [1-9][0-9]*, "),
+            fixture("revision.stale_proxy", Some("warning"), "", "IST0158"),
+            fixture(
+                "pod.probe_failed",
+                Some("error"),
+                "sources = [\"event\"]\nwhere = { event_type = \"Warning\", reason = \"Unhealthy\" }\n",
+                r"(?:Readiness|Liveness|Startup) probe failed: ",
+            ),
+        ]
+        .concat()
+    }
 
     fn set() -> SignatureSet {
         SignatureSet::compile(&[PatternFile {
             name: "t.toml".into(),
-            text: Arc::from(PATTERNS),
+            text: Arc::from(patterns()),
             user: false,
         }])
         .unwrap()

@@ -54,6 +54,7 @@ mod tests {
         let set = crate::load_signatures(None).unwrap();
         let p = Prefilter::new(&set);
         assert!(p.literal_count() > CONTEXT_LITERALS.len());
+
         assert!(p.may_match(
             b"listener '0.0.0.0_80' failed to bind or apply socket options: cannot bind"
         ));

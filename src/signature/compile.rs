@@ -158,7 +158,9 @@ impl SignatureSet {
                 entry.1.push(i);
                 let required = literal::required_literals(re.as_str()).unwrap_or_default();
                 entry.2.extend(required.iter().cloned());
-                literals.extend(required);
+                if sig.matches_log_lines() {
+                    literals.extend(required);
+                }
             }
         }
         literals.sort();
@@ -217,7 +219,10 @@ impl SignatureSet {
         self.by_id.get(id).copied()
     }
 
-    /// Literals one of which appears in any line a signature regex can match.
+    /// Literals one of which appears in any log line (a record of a
+    /// process-log source) that a signature regex can match. Events and
+    /// conditions need none: the reader wants every line that starts or
+    /// continues an Event table, a `describe` section or a one-line object.
     pub fn prefilter_literals(&self) -> &[Vec<u8>] {
         &self.literals
     }
@@ -625,6 +630,7 @@ fn string_body_offset(quoted: &str) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::signature::fixture;
 
     fn file(text: &str) -> PatternFile {
         PatternFile {
@@ -634,35 +640,25 @@ mod tests {
         }
     }
 
-    const GOOD: &str = r#"
-[[signature]]
-id = "proxy.listener_bind_failed"
-title = "Envoy cannot bind"
-severity = "critical"
-guide_step = "Inspect gateway logs"
-remediation = "Restore the sysctl"
-sources = ["envoy"]
-supersedes = ["proxy.config_rejected"]
-regexes = ['''cannot bind '[^']+': (?P<reason>Permission denied|Address already in use)''']
-[signature.examples]
-match = ["a", "b", "c"]
-no_match = ["d", "e"]
-
-[[signature]]
-id = "proxy.config_rejected"
-title = "Config rejected"
-severity = "error"
-guide_step = "Inspect gateway logs"
-remediation = "Fix the config"
-regexes = ['''config for (?P<type>\S+) rejected: ''']
-[signature.examples]
-match = ["a", "b", "c"]
-no_match = ["d", "e"]
-"#;
+    fn good() -> String {
+        let bind = fixture(
+            "proxy.listener_bind_failed",
+            Some("critical"),
+            "sources = [\"envoy\"]\nsupersedes = [\"proxy.config_rejected\"]\n",
+            r"cannot bind '[^']+': (?P<reason>Permission denied|Address already in use)",
+        );
+        let rejected = fixture(
+            "proxy.config_rejected",
+            Some("error"),
+            "",
+            r"config for (?P<type>\S+) rejected: ",
+        );
+        bind + &rejected
+    }
 
     #[test]
     fn compiles_and_finds_all_candidates_in_one_pass() {
-        let set = SignatureSet::compile(&[file(GOOD)]).expect("compiles");
+        let set = SignatureSet::compile(&[file(&good())]).expect("compiles");
         assert_eq!(set.signatures().len(), 2);
         assert_eq!(set.signatures()[0].supersedes, vec![1]);
         let msg = "gRPC config for type.googleapis.com/envoy.config.listener.v3.Listener rejected: \
@@ -679,7 +675,7 @@ no_match = ["d", "e"]
 
     #[test]
     fn bad_severity_points_at_the_value() {
-        let text = GOOD.replacen("\"critical\"", "\"severe\"", 1);
+        let text = good().replacen("\"critical\"", "\"severe\"", 1);
         let diags = SignatureSet::compile(&[file(&text)]).unwrap_err();
         assert_eq!(diags.len(), 1);
         let d = &diags[0];
@@ -690,7 +686,7 @@ no_match = ["d", "e"]
 
     #[test]
     fn regex_error_points_inside_the_regex() {
-        let text = GOOD.replacen("config for (?P<type>", "config for (?P<type", 1);
+        let text = good().replacen("config for (?P<type>", "config for (?P<type", 1);
         let diags = SignatureSet::compile(&[file(&text)]).unwrap_err();
         assert_eq!(diags.len(), 1);
         let (line, col) = diags[0].line_col();
@@ -722,7 +718,7 @@ no_match = ["d", "e"]
 
     #[test]
     fn unknown_supersedes_target_and_missing_literal_are_reported() {
-        let text = GOOD
+        let text = good()
             .replacen("[\"proxy.config_rejected\"]", "[\"proxy.nope\"]", 1)
             .replacen(r"config for (?P<type>\S+) rejected: ", r"(?i)ab+", 1);
         let diags = SignatureSet::compile(&[file(&text)]).unwrap_err();
@@ -745,18 +741,18 @@ no_match = ["d", "e"]
     fn user_files_override_builtin_ids_and_duplicates_are_errors() {
         let user = PatternFile {
             name: "mine.toml".into(),
-            text: Arc::from(GOOD.replace("Envoy cannot bind", "Mine")),
+            text: Arc::from(good().replace("proxy.listener_bind_failed title", "Mine")),
             user: true,
         };
-        let set = SignatureSet::compile(&[file(GOOD), user]).expect("override");
+        let set = SignatureSet::compile(&[file(&good()), user]).expect("override");
         assert_eq!(set.get("proxy.listener_bind_failed").unwrap().title, "Mine");
-        let diags = SignatureSet::compile(&[file(GOOD), file(GOOD)]).unwrap_err();
+        let diags = SignatureSet::compile(&[file(&good()), file(&good())]).unwrap_err();
         assert!(diags.iter().all(|d| d.message == "duplicate id"));
     }
 
     #[test]
     fn too_few_examples_is_an_error() {
-        let text = GOOD.replacen("match = [\"a\", \"b\", \"c\"]", "match = [\"a\"]", 1);
+        let text = good().replacen("match = [\"a\", \"b\", \"c\"]", "match = [\"a\"]", 1);
         let diags = SignatureSet::compile(&[file(&text)]).unwrap_err();
         assert!(
             diags[0]

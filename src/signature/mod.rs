@@ -110,6 +110,19 @@ pub struct Signature {
     pub examples_no_match: Vec<String>,
 }
 
+impl Signature {
+    /// `true` when the signature can match a record read from a log line
+    /// (istio, Envoy, access log, klog or plain text), not only Events and
+    /// status conditions.
+    pub fn matches_log_lines(&self) -> bool {
+        self.sources.is_empty()
+            || self
+                .sources
+                .iter()
+                .any(|s| !matches!(s, Source::Event | Source::Condition))
+    }
+}
+
 /// A regex whose pattern is known valid, compiled the first time it is used.
 #[derive(Clone, Debug)]
 pub struct LazyRegex {
@@ -187,4 +200,22 @@ pub fn read_file(path: &Path, user: bool) -> anyhow::Result<PatternFile> {
         text: Arc::from(text),
         user,
     })
+}
+
+/// Pattern-file text for tests: one `[[signature]]` (or `[[benign]]` when
+/// `severity` is `None`) with placeholder examples, `extra` lines before its
+/// regex.
+#[cfg(test)]
+pub(crate) fn fixture(id: &str, severity: Option<&str>, extra: &str, regex: &str) -> String {
+    let (table, head) = match severity {
+        Some(sev) => (
+            "signature",
+            format!("severity = \"{sev}\"\nguide_step = \"g\"\nremediation = \"r\"\n"),
+        ),
+        None => ("benign", String::new()),
+    };
+    format!(
+        "\n[[{table}]]\nid = \"{id}\"\ntitle = \"{id} title\"\n{head}{extra}regexes = ['''{regex}''']\n\
+         [{table}.examples]\nmatch = [\"a\", \"b\", \"c\"]\nno_match = [\"d\", \"e\"]\n"
+    )
 }
