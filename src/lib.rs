@@ -106,6 +106,33 @@ fn color_enabled(
     }
 }
 
+/// Runs the command line.
+pub fn run(args: Args) -> anyhow::Result<ExitStatus> {
+    let style = Style {
+        color: use_color(&args),
+    };
+    match &args.command {
+        Command::Patterns(PatternsCommand::Lint { paths }) => {
+            commands::patterns::lint(args.patterns.as_ref(), paths)
+        }
+        Command::Patterns(PatternsCommand::List { json, regexes }) => {
+            let set = load_signatures(args.patterns.as_deref())?;
+            Ok(commands::patterns::list(&set, *json, *regexes, style)?)
+        }
+        Command::Patterns(PatternsCommand::Test { ids }) => {
+            let engine = Engine::new(load_signatures(args.patterns.as_deref())?);
+            Ok(commands::patterns::test(&engine, ids, style)?)
+        }
+        Command::Classify(c) => {
+            let engine = Engine::new(load_signatures(args.patterns.as_deref())?);
+            let style = Style {
+                color: style.color && !c.json,
+            };
+            Ok(commands::classify::run(c, &engine, style))
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -141,32 +168,5 @@ mod tests {
             "--no-color wins"
         );
         assert!(!color_enabled(ColorChoice::Never, false, None, None, true));
-    }
-}
-
-/// Runs the command line.
-pub fn run(args: Args) -> anyhow::Result<ExitStatus> {
-    let style = Style {
-        color: use_color(&args),
-    };
-    match &args.command {
-        Command::Patterns(PatternsCommand::Lint { paths }) => {
-            commands::patterns::lint(args.patterns.as_ref(), paths)
-        }
-        Command::Patterns(PatternsCommand::List { json, regexes }) => {
-            let set = load_signatures(args.patterns.as_deref())?;
-            Ok(commands::patterns::list(&set, *json, *regexes, style)?)
-        }
-        Command::Patterns(PatternsCommand::Test { ids }) => {
-            let engine = Engine::new(load_signatures(args.patterns.as_deref())?);
-            Ok(commands::patterns::test(&engine, ids, style)?)
-        }
-        Command::Classify(c) => {
-            let engine = Engine::new(load_signatures(args.patterns.as_deref())?);
-            let style = Style {
-                color: style.color && !c.json,
-            };
-            Ok(commands::classify::run(c, &engine, style))
-        }
     }
 }
