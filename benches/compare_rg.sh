@@ -118,3 +118,23 @@ awk -v bytes="$BYTES" -v lines="$LINES" -v rg="$t_rg" -v ours="$t_ours" \
   printf "rg matching lines: %s\n", rgm
 }'
 printf '\naks-gw-logs classify --count:\n%s\n' "$ours_out"
+
+# Soundness of the prefilter on this file: the hits per signature with lines
+# skipped unparsed (`--count`) must equal those with every line parsed (`--all`).
+if command -v python3 >/dev/null 2>&1; then
+  say "checking that skipping lines changed no hit (--count vs --all)"
+  "$BIN" classify --count --json "$FILE" >"$DATA/count.jsonl" || true
+  "$BIN" classify --all --json "$FILE" | python3 -c '
+import collections, json, sys
+count = {json.loads(l)["signature"]: json.loads(l)["count"] for l in open(sys.argv[1])}
+full = collections.Counter()
+for line in sys.stdin:
+    sig = json.loads(line)["signature"]
+    if sig:
+        full[sig] += 1
+same = count == dict(full)
+print("prefilter soundness: %s (%d hits with skipping, %d with every line parsed)"
+      % ("identical" if same else "DIFFERENT", sum(count.values()), sum(full.values())))
+sys.exit(0 if same else 1)
+' "$DATA/count.jsonl"
+fi
