@@ -175,6 +175,10 @@ const BELOW_WARN: [&[u8]; 7] = [
 /// The JSON half of [`always_parse`].
 fn json_needs_parse(b: &[u8]) -> bool {
     use memchr::memmem;
+    // A cut-off object is parsed so that its problem gets reported.
+    if !b.trim_ascii_end().ends_with(b"}") {
+        return true;
+    }
     if memmem::find(b, b"\\u").is_some() {
         return true;
     }

@@ -207,6 +207,21 @@ fn bad_input_is_reported_by_file_and_line_and_the_rest_is_classified() {
 }
 
 #[test]
+fn truncated_json_is_reported_even_when_nothing_else_in_it_matters() {
+    let out = run(
+        &["classify", "-"],
+        b"{\"level\":\"info\",\"msg\":\"reconciling\"}\n{\"level\":\"info\",\"msg\":\"recon",
+        &[],
+    );
+    let err = stderr(&out);
+    assert!(
+        err.contains("<stdin>:2: expected a complete JSON object"),
+        "{err}"
+    );
+    assert_eq!(out.status.code(), Some(0));
+}
+
+#[test]
 fn archives_given_by_mistake_get_one_clear_line() {
     let dir = tempfile::tempdir().unwrap();
     let path = write(dir.path(), "logs.gz", &[0x1f, 0x8b, 8, 0, 0, 0, 0, 0]);
