@@ -61,7 +61,10 @@ pub enum Command {
     #[command(after_help = CLASSIFY_HELP)]
     Classify(ClassifyArgs),
     /// List, test and lint the signature library.
-    #[command(subcommand)]
+    #[command(
+        subcommand,
+        after_help = "Examples:\n  aks-gw-logs patterns list\n  aks-gw-logs patterns test proxy.not_ready\n  aks-gw-logs --patterns ./my-patterns patterns lint"
+    )]
     Patterns(PatternsCommand),
 }
 
