@@ -151,6 +151,11 @@ struct Scanner<'e> {
 }
 
 impl Scanner<'_> {
+    /// Reports a problem on a line of this input.
+    fn report(&mut self, sink: &mut dyn Sink, line: u64, message: impl Into<String>) {
+        report(sink, &mut self.stats, Problem::new(line, message));
+    }
+
     fn lines(&mut self, input: &mut impl BufRead, sink: &mut dyn Sink) -> io::Result<()> {
         // The part of a line that began in an earlier buffer, and its full length.
         let mut carry: Vec<u8> = Vec::new();
@@ -232,13 +237,10 @@ impl Scanner<'_> {
             Some(stripped) => {
                 if !self.seen_crlf {
                     self.seen_crlf = true;
-                    report(
+                    self.report(
                         sink,
-                        &mut self.stats,
-                        Problem::new(
-                            lineno,
-                            "CRLF (Windows) line endings from here on; read without the CR",
-                        ),
+                        lineno,
+                        "CRLF (Windows) line endings from here on; read without the CR",
                     );
                 }
                 stripped
@@ -246,15 +248,12 @@ impl Scanner<'_> {
             None => bytes,
         };
         if full_len > MAX_LINE {
-            report(
+            self.report(
                 sink,
-                &mut self.stats,
-                Problem::new(
-                    lineno,
-                    format!(
-                        "line is {full_len} bytes long; only the first {} MiB was read",
-                        MAX_LINE >> 20
-                    ),
+                lineno,
+                format!(
+                    "line is {full_len} bytes long; only the first {} MiB was read",
+                    MAX_LINE >> 20
                 ),
             );
         }
@@ -279,32 +278,18 @@ impl Scanner<'_> {
         let mut text = match std::str::from_utf8(bytes) {
             Ok(text) => Cow::Borrowed(text),
             Err(err) => {
-                report(
-                    sink,
-                    &mut self.stats,
-                    Problem::new(
-                        lineno,
-                        format!(
+                self.report(sink, lineno, format!(
                             "invalid UTF-8 at byte {}; expected UTF-8 text, read with U+FFFD in place of the bad bytes",
                             err.valid_up_to() + 1
-                        ),
-                    ),
-                );
+                        ));
                 String::from_utf8_lossy(bytes)
             }
         };
         if text.contains('\0') {
             let count = text.bytes().filter(|&b| b == 0).count();
-            report(
-                sink,
-                &mut self.stats,
-                Problem::new(
-                    lineno,
-                    format!(
+            self.report(sink, lineno, format!(
                         "{count} NUL byte(s) in the line (binary data?); read with U+FFFD in their place"
-                    ),
-                ),
-            );
+                    ));
             text = Cow::Owned(text.replace('\0', "\u{FFFD}"));
         }
         text
@@ -323,15 +308,12 @@ impl Scanner<'_> {
         self.stats.bytes = bytes.len() as u64;
         if bytes.len() > MAX_DOCUMENT {
             bytes.truncate(MAX_DOCUMENT);
-            report(
+            self.report(
                 sink,
-                &mut self.stats,
-                Problem::new(
-                    1,
-                    format!(
-                        "document is larger than {} MiB; only that much was read",
-                        MAX_DOCUMENT >> 20
-                    ),
+                1,
+                format!(
+                    "document is larger than {} MiB; only that much was read",
+                    MAX_DOCUMENT >> 20
                 ),
             );
         }
