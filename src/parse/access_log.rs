@@ -266,7 +266,7 @@ fn build(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use chrono::{TimeZone, Utc};
+    use crate::parse::time::utc;
 
     const REAL_NR: &str = "[2021-09-10T02:31:12.093Z] \"GET /metrics HTTP/1.1\" 404 NR route_not_found - \"-\" 0 0 0 - \"10.0.54.168\" \"Prometheus/2.21.0\" \"74215fc5-3c7c-9601-967a-d0eb982bf6fe\" \"10.0.54.180:8080\" \"-\" - - 10.0.54.180:8080 10.0.54.168:59378 - -";
 
@@ -283,13 +283,7 @@ mod tests {
         assert_eq!(r.level, Some(Level::Warn));
         assert_eq!(r.scope, None);
         assert_eq!(r.message, REAL_NR);
-        assert_eq!(
-            r.ts,
-            Some(
-                Utc.with_ymd_and_hms(2021, 9, 10, 2, 31, 12).unwrap()
-                    + chrono::Duration::milliseconds(93)
-            )
-        );
+        assert_eq!(r.ts, Some(utc(2021, 9, 10, 2, 31, 12, 93_000_000)));
         assert_eq!(get(&r, Field::Method), Some("GET"));
         assert_eq!(get(&r, Field::Path), Some("/metrics"));
         assert_eq!(get(&r, Field::Protocol), Some("HTTP/1.1"));
@@ -432,13 +426,7 @@ mod tests {
             r.message,
             "[2025-08-26T10:01:05.020Z] \"GET /get HTTP/1.1\" 503 UH no_healthy_upstream - \"-\" 0 19 0 - \"203.0.113.7\" \"curl/8.5.0\" \"9b7a\" \"httpbin.example.com\" \"-\" outbound|8000||httpbin.default.svc.cluster.local - 10.244.1.23:80 203.0.113.7:55012 - -"
         );
-        assert_eq!(
-            r.ts,
-            Some(
-                Utc.with_ymd_and_hms(2025, 8, 26, 10, 1, 5).unwrap()
-                    + chrono::Duration::milliseconds(20)
-            )
-        );
+        assert_eq!(r.ts, Some(utc(2025, 8, 26, 10, 1, 5, 20_000_000)));
         assert_eq!(get(&r, Field::Code), Some("503"));
         assert_eq!(get(&r, Field::UpstreamHost), Some("-"));
         assert_eq!(get(&r, Field::RemoteAddress), Some("203.0.113.7:55012"));

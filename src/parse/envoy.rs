@@ -266,7 +266,7 @@ pub fn from_json(obj: &JsonObject<'_>, line: u64) -> Record {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use chrono::{TimeZone, Utc};
+    use crate::parse::time::utc;
 
     #[test]
     fn text_with_caller_and_thread() {
@@ -289,13 +289,7 @@ mod tests {
             r.message,
             "DeltaAggregatedResources gRPC config stream to xds-grpc closed: 14, connection error: desc = \"transport: Error while dialing: dial tcp 10.0.112.34:15012: i/o timeout\""
         );
-        assert_eq!(
-            r.ts,
-            Some(
-                Utc.with_ymd_and_hms(2025, 8, 26, 10, 0, 3).unwrap()
-                    + chrono::Duration::microseconds(200_101)
-            )
-        );
+        assert_eq!(r.ts, Some(utc(2025, 8, 26, 10, 0, 3, 200_101_000)));
     }
 
     #[test]
@@ -432,10 +426,7 @@ mod tests {
             r.message,
             "StreamAggregatedResources gRPC config stream closed: 14, no healthy upstream"
         );
-        assert_eq!(
-            r.ts,
-            Some(Utc.with_ymd_and_hms(2025, 8, 26, 10, 0, 0).unwrap())
-        );
+        assert_eq!(r.ts, Some(utc(2025, 8, 26, 10, 0, 0, 0)));
     }
 
     #[test]
@@ -453,13 +444,7 @@ mod tests {
             Some("external/envoy/source/server/server.cc:90")
         );
         assert!(r.message.starts_with("error initializing configuration"));
-        assert_eq!(
-            r.ts,
-            Some(
-                Utc.with_ymd_and_hms(2019, 3, 4, 10, 0, 0).unwrap()
-                    + chrono::Duration::milliseconds(123)
-            )
-        );
+        assert_eq!(r.ts, Some(utc(2019, 3, 4, 10, 0, 0, 123_000_000)));
     }
 
     #[test]

@@ -341,7 +341,7 @@ pub fn from_json(obj: &JsonObject<'_>, line: u64) -> Record {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use chrono::TimeZone;
+    use crate::parse::time::utc;
 
     fn label<'r>(r: &'r Record, k: &str) -> Option<&'r str> {
         r.get(&Field::Label(k.to_string()))
@@ -361,13 +361,7 @@ mod tests {
         assert_eq!(r.scope.as_deref(), Some("gateway"));
         assert_eq!(r.message, "reconciling");
         assert_eq!(label(&r, "gateway"), Some("default/httpbin-gateway"));
-        assert_eq!(
-            r.ts,
-            Some(
-                Utc.with_ymd_and_hms(2025, 8, 26, 10, 0, 0).unwrap()
-                    + chrono::Duration::microseconds(101_234)
-            )
-        );
+        assert_eq!(r.ts, Some(utc(2025, 8, 26, 10, 0, 0, 101_234_000)));
     }
 
     #[test]
@@ -590,13 +584,7 @@ mod tests {
             label(&r, "gateway"),
             Some("istio-system/default-k8s-gateway")
         );
-        assert_eq!(
-            r.ts,
-            Some(
-                Utc.with_ymd_and_hms(2025, 5, 8, 10, 34, 7).unwrap()
-                    + chrono::Duration::microseconds(440_418)
-            )
-        );
+        assert_eq!(r.ts, Some(utc(2025, 5, 8, 10, 34, 7, 440_418_000)));
     }
 
     #[test]
@@ -643,10 +631,7 @@ mod tests {
         let r = parse(r#"{"level":"fatal","time":1756202400,"msg":"boom"}"#, 1).unwrap();
         assert_eq!(r.level, Some(Level::Critical));
         assert_eq!(r.scope, None);
-        assert_eq!(
-            r.ts,
-            Some(Utc.with_ymd_and_hms(2025, 8, 26, 10, 0, 0).unwrap())
-        );
+        assert_eq!(r.ts, Some(utc(2025, 8, 26, 10, 0, 0, 0)));
         assert_eq!(parse(r#"{"kind":"Event"}"#, 1), None);
         assert_eq!(parse(r#"{"level":"info""#, 1), None);
     }

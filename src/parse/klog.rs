@@ -83,10 +83,10 @@ pub fn parse_at(text: &str, line: u64, reference: DateTime<Utc>) -> Option<Recor
 #[cfg(test)]
 mod tests {
     use super::*;
-    use chrono::TimeZone;
+    use crate::parse::time::utc;
 
     fn reference() -> DateTime<Utc> {
-        Utc.with_ymd_and_hms(2025, 9, 1, 0, 0, 0).unwrap()
+        utc(2025, 9, 1, 0, 0, 0, 0)
     }
 
     #[test]
@@ -133,13 +133,7 @@ mod tests {
             r.message
                 .starts_with("error processing service default/httpbin-gateway-istio")
         );
-        assert_eq!(
-            r.ts,
-            Some(
-                Utc.with_ymd_and_hms(2025, 8, 26, 10, 0, 0).unwrap()
-                    + chrono::Duration::microseconds(123_456)
-            )
-        );
+        assert_eq!(r.ts, Some(utc(2025, 8, 26, 10, 0, 0, 123_456_000)));
     }
 
     #[test]

@@ -152,11 +152,10 @@ pub fn split_prefix(line: &str) -> (Option<Prefix<'_>>, &str) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use chrono::TimeZone;
+    use crate::parse::time::utc;
 
     fn ts(nanos: u32) -> DateTime<Utc> {
-        Utc.with_ymd_and_hms(2025, 8, 26, 10, 0, 0).unwrap()
-            + chrono::Duration::nanoseconds(nanos.into())
+        utc(2025, 8, 26, 10, 0, 0, 0) + chrono::Duration::nanoseconds(nanos.into())
     }
 
     #[test]

@@ -174,14 +174,16 @@ pub fn klog_timestamp(b: &[u8], reference: DateTime<Utc>) -> Option<(DateTime<Ut
     Some((DateTime::from_naive_utc_and_offset(naive, Utc), used))
 }
 
+/// A UTC time for tests: date, time of day and nanoseconds.
+#[cfg(test)]
+pub(crate) fn utc(y: i32, mo: u32, d: u32, h: u32, mi: u32, s: u32, nanos: u32) -> DateTime<Utc> {
+    use chrono::TimeZone;
+    Utc.with_ymd_and_hms(y, mo, d, h, mi, s).unwrap() + chrono::Duration::nanoseconds(nanos.into())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use chrono::TimeZone;
-
-    fn utc(y: i32, mo: u32, d: u32, h: u32, mi: u32, s: u32, nanos: u32) -> DateTime<Utc> {
-        Utc.with_ymd_and_hms(y, mo, d, h, mi, s).unwrap() + Duration::nanoseconds(nanos.into())
-    }
 
     #[test]
     fn istiod_microseconds() {
