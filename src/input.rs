@@ -178,7 +178,7 @@ impl Scanner<'_> {
                         append_capped(&mut carry, &buf[..i]);
                         carry_len += i;
                         let line = std::mem::take(&mut carry);
-                        self.line(&line, carry_len, None, sink);
+                        self.line(&line, carry_len, None, false, sink);
                         carry = line;
                         carry.clear();
                         carry_len = 0;
@@ -199,6 +199,8 @@ impl Scanner<'_> {
             if self.scope == Scope::Hits {
                 self.prefilter.mark_lines(&buf[pos..end], &mut self.marks);
             }
+            // NUL bytes are rare: one search of the buffer spares one per line.
+            let nul_free = memchr::memchr(0, &buf[pos..end]).is_none();
             let mut next_mark = 0;
             let base = pos;
             while let Some(i) = memchr::memchr(b'\n', &buf[pos..end]) {
@@ -210,7 +212,7 @@ impl Scanner<'_> {
                 if marked {
                     next_mark += 1;
                 }
-                self.line(&buf[pos..line_end], i, Some(marked), sink);
+                self.line(&buf[pos..line_end], i, Some(marked), nul_free, sink);
                 pos = line_end + 1;
             }
             if pos < n {
@@ -221,7 +223,7 @@ impl Scanner<'_> {
         }
         if carry_len > 0 {
             let line = std::mem::take(&mut carry);
-            self.line(&line, carry_len, None, sink);
+            self.line(&line, carry_len, None, false, sink);
         }
         self.reader.finish(&mut self.records, &mut self.problems);
         self.flush(sink);
@@ -229,8 +231,16 @@ impl Scanner<'_> {
     }
 
     /// One line (no newline); `full_len` is its length before any cut;
-    /// `marked` is the prefilter's verdict when the caller already has it.
-    fn line(&mut self, bytes: &[u8], full_len: usize, marked: Option<bool>, sink: &mut dyn Sink) {
+    /// `marked` is the prefilter's verdict when the caller already has it;
+    /// `nul_free` when the caller knows the line has no NUL byte.
+    fn line(
+        &mut self,
+        bytes: &[u8],
+        full_len: usize,
+        marked: Option<bool>,
+        nul_free: bool,
+        sink: &mut dyn Sink,
+    ) {
         self.stats.lines += 1;
         let lineno = self.stats.lines;
         let bytes = match bytes.strip_suffix(b"\r") {
@@ -259,10 +269,9 @@ impl Scanner<'_> {
         }
         if self.scope == Scope::Hits
             && !marked.unwrap_or_else(|| self.prefilter.may_match(bytes))
-            && memchr::memchr(0, bytes).is_none()
+            && (nul_free || memchr::memchr(0, bytes).is_none())
             && let Ok(text) = std::str::from_utf8(bytes)
-            && !parse::line::always_parse(text)
-            && !self.reader.wants(text)
+            && !self.must_parse(text)
         {
             self.stats.skipped += 1;
             return;
@@ -271,6 +280,17 @@ impl Scanner<'_> {
         self.reader
             .push_line(&text, lineno, &mut self.records, &mut self.problems);
         self.flush(sink);
+    }
+
+    /// `true` when a line without a prefilter literal must still be parsed:
+    /// it is structurally special, or the reader wants it.
+    fn must_parse(&self, text: &str) -> bool {
+        let body = match parse::prefix::scan(text) {
+            Some(s) if s.partial => return true,
+            Some(s) => &text[s.body..],
+            None => text,
+        };
+        self.prefilter.body_needs_parse(body) || self.reader.wants_body(body)
     }
 
     /// The line as text: NUL bytes and invalid UTF-8 replaced, with a problem.

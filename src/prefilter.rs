@@ -3,15 +3,17 @@
 //! regexes and those of the info lines the classifier keeps state from.
 //! Lines that contain none of them, are not structurally special
 //! (`parse::line::always_parse`: a warn-or-above level column, access-log
-//! response flags, klog `W`/`E`/`F`, JSON access logs) and are not wanted by
+//! response flags, klog `W`/`E`/`F`, JSON access logs with flags or whose
+//! rendered message holds a literal) and are not wanted by
 //! the reader (a table header, a `describe` section, a pending CRI partial)
 //! cannot produce a hit or an `unclassified` record, so `classify` skips
 //! them without parsing. This is what lets
 //! classification run at grep speed on logs that are 98% benign.
 
 use crate::classify::CONTEXT_LITERALS;
+use crate::parse::{access_log, line};
 use crate::signature::SignatureSet;
-use crate::signature::literal::LiteralSet;
+use crate::signature::literal::{self, LiteralSet};
 
 /// Decides cheaply whether a raw line may matter.
 #[derive(Clone, Debug)]
@@ -24,14 +26,48 @@ impl Prefilter {
     pub fn new(set: &SignatureSet) -> Prefilter {
         let mut literals: Vec<Vec<u8>> = set.prefilter_literals().to_vec();
         literals.extend(CONTEXT_LITERALS.iter().map(|s| s.as_bytes().to_vec()));
-        Prefilter {
-            literals: LiteralSet::new(literals),
+        // The library's inline examples are real log lines of every format:
+        // what common log text looks like, to start literals away from it.
+        let mut background = Vec::new();
+        for sig in set.signatures() {
+            for example in sig.examples_match.iter().chain(&sig.examples_no_match) {
+                background.extend_from_slice(example.as_bytes());
+                background.push(b'\n');
+            }
         }
+        Prefilter {
+            literals: LiteralSet::new(literal::rare_suffixes(literals, &background)),
+        }
+    }
+
+    /// `true` when a line with no literal in it must still be parsed: see
+    /// [`line::always_parse`]. A flagless JSON access log of plain values is
+    /// rendered as the parser would, and matters only if its message holds
+    /// a literal.
+    pub fn needs_parse(&self, text: &str) -> bool {
+        line::always_parse(text, &|body| self.access_log_matters(body))
+    }
+
+    /// [`Prefilter::needs_parse`] for a line whose CRI or `--timestamps`
+    /// prefix is already removed (and that is not a CRI partial).
+    pub fn body_needs_parse(&self, body: &str) -> bool {
+        line::body_needs_parse(body, &|body| self.access_log_matters(body))
+    }
+
+    fn access_log_matters(&self, body: &str) -> bool {
+        let mut message = String::with_capacity(body.len());
+        !access_log::render_plain_flagless(body, &mut message)
+            || self.literals.may_match(message.as_bytes())
     }
 
     /// How many distinct literals it looks for.
     pub fn literal_count(&self) -> usize {
         self.literals.len()
+    }
+
+    /// The literals, shortest first.
+    pub fn literals(&self) -> impl Iterator<Item = String> + '_ {
+        self.literals.literals()
     }
 
     /// See [`LiteralSet::mark_lines`].

@@ -197,10 +197,140 @@ pub fn from_json(obj: &JsonObject<'_>, line: u64) -> Record {
     build(&cols, ts, message, Format::AccessLogJson, line)
 }
 
+/// Renders a JSON access-log line (`body`, prefix removed) into `out`
+/// exactly as [`from_json`] would, without parsing it into a record, when
+/// the line is an info record made of plain values: one flat object with a
+/// `response_code` key, strings without escapes, unsigned integers as
+/// written, `true`/`false`/`null`, and no response flags. Then every field
+/// of its record is a substring of the message, so whether any signature
+/// literal is in the message tells whether the record can matter. Anything
+/// else answers `false` (the caller parses the line).
+pub fn render_plain_flagless(body: &str, out: &mut String) -> bool {
+    let mut walk = FlatJson { s: body, i: 0 };
+    if !walk.eat(b'{') {
+        return false;
+    }
+    let mut cols: [Option<&str>; N] = [None; N];
+    let mut has_code = false;
+    if !walk.eat(b'}') {
+        loop {
+            let Some(key) = walk.string() else {
+                return false;
+            };
+            if !walk.eat(b':') {
+                return false;
+            }
+            let Some(value) = walk.scalar() else {
+                return false;
+            };
+            has_code |= key == "response_code";
+            // As `from_json`: the first usable value of a key counts.
+            if let Some(n) = COLUMNS.iter().position(|c| c.key == key)
+                && cols[n].is_none()
+            {
+                cols[n] = value;
+            }
+            if walk.eat(b'}') {
+                break;
+            }
+            if !walk.eat(b',') {
+                return false;
+            }
+        }
+    }
+    if !walk.at_end() || !has_code || cols[FLAGS].is_some() {
+        return false;
+    }
+    for col in &mut cols {
+        col.get_or_insert("-");
+    }
+    out.clear();
+    render_into(&cols, out);
+    true
+}
+
+/// A cursor over a flat JSON object for [`render_plain_flagless`].
+struct FlatJson<'s> {
+    s: &'s str,
+    i: usize,
+}
+
+impl<'s> FlatJson<'s> {
+    fn skip_ws(&mut self) {
+        let b = self.s.as_bytes();
+        while b.get(self.i).is_some_and(u8::is_ascii_whitespace) {
+            self.i += 1;
+        }
+    }
+
+    /// Skips whitespace, then `c` if it is next.
+    fn eat(&mut self, c: u8) -> bool {
+        self.skip_ws();
+        let found = self.s.as_bytes().get(self.i) == Some(&c);
+        self.i += usize::from(found);
+        found
+    }
+
+    fn at_end(&mut self) -> bool {
+        self.skip_ws();
+        self.i == self.s.len()
+    }
+
+    /// A string without escapes; its content.
+    fn string(&mut self) -> Option<&'s str> {
+        if !self.eat(b'"') {
+            return None;
+        }
+        let rest = &self.s[self.i..];
+        let len = memchr::memchr2(b'"', b'\\', rest.as_bytes())?;
+        if rest.as_bytes()[len] != b'"' {
+            return None;
+        }
+        self.i += len + 1;
+        Some(&rest[..len])
+    }
+
+    /// A value as [`JsonValue::as_token`](crate::parse::line::JsonValue::as_token) gives it (`None` for null, empty
+    /// or `-`), if it is a plain string, an unsigned integer that renders as
+    /// written (at most 18 digits, no leading zero), `true`, `false` or
+    /// `null`; `None` for anything else.
+    fn scalar(&mut self) -> Option<Option<&'s str>> {
+        self.skip_ws();
+        let rest = &self.s[self.i..];
+        match rest.as_bytes().first()? {
+            b'"' => {
+                let s = self.string()?;
+                Some((!s.is_empty() && s != "-").then_some(s))
+            }
+            b'0'..=b'9' => {
+                let digits = rest.bytes().take_while(u8::is_ascii_digit).count();
+                let plain = digits <= 18
+                    && (digits == 1 || !rest.starts_with('0'))
+                    && !matches!(rest.as_bytes().get(digits), Some(b'.' | b'e' | b'E'));
+                self.i += digits;
+                plain.then_some(Some(&rest[..digits]))
+            }
+            _ => {
+                let word = ["true", "false", "null"]
+                    .into_iter()
+                    .find(|w| rest.starts_with(w))?;
+                self.i += word.len();
+                Some((word != "null").then_some(&rest[..word.len()]))
+            }
+        }
+    }
+}
+
 /// Writes the columns in the default text format.
 fn render(cols: &[Option<&str>; N]) -> String {
-    let get = |n: usize| cols[n].unwrap_or("-");
     let mut out = String::with_capacity(256);
+    render_into(cols, &mut out);
+    out
+}
+
+/// [`render`] into a buffer.
+fn render_into(cols: &[Option<&str>; N], out: &mut String) {
+    let get = |n: usize| cols[n].unwrap_or("-");
     out.push('[');
     out.push_str(get(START));
     out.push_str("] \"");
@@ -220,7 +350,6 @@ fn render(cols: &[Option<&str>; N]) -> String {
             out.push_str(get(n));
         }
     }
-    out
 }
 
 /// The level of an entry: `Error` for 5xx with flags, `Warn` for 4xx or 0
@@ -449,5 +578,64 @@ mod tests {
         assert_eq!(get(&r, Field::Authority), Some("-"));
         assert!(r.message.starts_with("[bad] \"- - -\" 404 NR - - \"-\""));
         assert_eq!(parse(r#"{"level":"info","msg":"x"}"#, 1), None);
+    }
+
+    const FLAGLESS: &str = r#"{"authority":"httpbin.example.com","bytes_received":0,"bytes_sent":4495,"connection_termination_details":null,"downstream_local_address":"10.244.1.23:80","downstream_remote_address":"10.224.0.5:34985","duration":27,"method":"GET","path":"/api/v1/errors?since=1h","protocol":"HTTP/1.1","request_id":"ef8e2976-20fc-43b7-8957-ff59e0b6b5f4","requested_server_name":null,"response_code":200,"response_code_details":"via_upstream","response_flags":"-","route_name":"default.httpbin-gateway.0","start_time":"2025-08-26T10:01:17.066Z","upstream_cluster":"outbound|8000||httpbin.default.svc.cluster.local","upstream_host":"10.244.4.2:8000","upstream_service_time":"11","user_agent":"Mozilla/5.0 [x] - y","ok":true}"#;
+
+    /// The contract the prefilter relies on: when the plain path renders a
+    /// line, the line parses to an info record with exactly that message,
+    /// and every field of it is a substring of the message.
+    #[test]
+    fn plain_flagless_lines_render_as_parsing_would() {
+        let yes = [
+            FLAGLESS.to_string(),
+            FLAGLESS.replace(r#""response_flags":"-","#, ""),
+            FLAGLESS.replace(r#""-""#, "null"),
+            FLAGLESS.replace(r#""-""#, r#""""#),
+            r#" { "response_code" : 404 , "path" : "a b" , "response_code_details":"x-y" } "#
+                .to_string(),
+            // The first usable value of a key counts, as in `from_json`.
+            r#"{"response_code":200,"path":null,"path":"/second","path":"/third"}"#.to_string(),
+            r#"{"response_code":0,"response_flags":null,"response_flags":"-"}"#.to_string(),
+        ];
+        let mut out = String::new();
+        for raw in &yes {
+            assert!(render_plain_flagless(raw, &mut out), "{raw}");
+            let obj = crate::parse::line::json_object(raw).unwrap();
+            let r = from_json(&obj, 1);
+            assert_eq!(r.level, Some(Level::Info), "{raw}");
+            assert_eq!(out, r.message, "{raw}");
+            for (_, value) in &r.fields {
+                assert!(out.contains(value.as_str()), "{value:?} not in {out}");
+            }
+        }
+    }
+
+    #[test]
+    fn plain_flagless_path_declines_everything_else() {
+        let no = [
+            r#"{"response_code":503,"response_flags":"UH"}"#,
+            r#"{"response_code":200,"response_flags":null,"response_flags":"UF"}"#,
+            r#"{"path":"/no-code"}"#,
+            r#"{"msg":"response_code"}"#,
+            r#"{"response_code":200,"path":"/a\"b"}"#,
+            r#"{"response_code":200,"path":"a\/b"}"#,
+            r#"{"response_code":200,"duration":1.5}"#,
+            r#"{"response_code":200,"duration":1e3}"#,
+            r#"{"response_code":200,"duration":012}"#,
+            r#"{"response_code":200,"duration":-3}"#,
+            r#"{"response_code":99999999999999999999}"#,
+            r#"{"response_code":200,"tags":["a","b"]}"#,
+            r#"{"response_code":200,"meta":{"a":1}}"#,
+            r#"{"response_code":200,"path":"/x""#,
+            r#"{"response_code":200} trailing"#,
+            r#"{"response_code":200,}"#,
+            r#"{"response_code":tru}"#,
+            "",
+        ];
+        let mut out = String::new();
+        for raw in no {
+            assert!(!render_plain_flagless(raw, &mut out), "{raw}");
+        }
     }
 }

@@ -11,6 +11,9 @@
 
 use std::borrow::Cow;
 use std::fmt;
+use std::sync::LazyLock;
+
+use memchr::memmem::Finder;
 
 use serde::de::{Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde::ser::{Serialize, SerializeMap, SerializeSeq, Serializer};
@@ -70,23 +73,36 @@ pub fn is_access_log_json(obj: &JsonObject<'_>) -> bool {
 /// Structural and allocation-free, on the raw line with any CRI or
 /// `--timestamps` prefix: CRI partial lines; istio/Envoy text lines whose
 /// level column is warn or above; text access logs with response
-/// flags (their level is warn or error); klog `W`/`E`/`F`; JSON access logs
-/// (their message is rendered, not copied), JSON with a
+/// flags (their level is warn or error); klog `W`/`E`/`F`; JSON with a
 /// `level`/`severity` value that is not a plain info-or-below word, or with
-/// a `\u` escape (a key could hide in it). Text access logs without flags
-/// are info records whose message is the line: only a prefilter literal
-/// makes them worth parsing.
+/// a `\u` or `\/` escape (a key or a literal could hide in it); JSON access
+/// logs (their message is rendered, not copied) for which `access_log_matters`
+/// says yes. Text access logs without flags are info records whose message
+/// is the line: only a prefilter literal makes them worth parsing.
 /// Every other line parses to text or to a record below warn whose message
 /// is a substring of the line, so only a signature literal in it can matter.
-pub fn always_parse(raw: &str) -> bool {
-    let body = match prefix::scan(raw) {
-        Some(s) if s.partial => return true,
-        Some(s) => &raw.as_bytes()[s.body..],
-        None => raw.as_bytes(),
-    };
+///
+/// `access_log_matters(body)` is asked about a JSON line that has a
+/// `"response_code"` key; `|_| true` is always safe (the prefilter renders
+/// the line with [`access_log::render_plain_flagless`] and looks for its
+/// literals in the message).
+pub fn always_parse(raw: &str, access_log_matters: &dyn Fn(&str) -> bool) -> bool {
+    match prefix::scan(raw) {
+        Some(s) if s.partial => true,
+        Some(s) => body_needs_parse(&raw[s.body..], access_log_matters),
+        None => body_needs_parse(raw, access_log_matters),
+    }
+}
+
+/// [`always_parse`] for a line whose CRI or `--timestamps` prefix is already
+/// removed (and that is not a CRI partial).
+pub fn body_needs_parse(body: &str, access_log_matters: &dyn Fn(&str) -> bool) -> bool {
+    if body.starts_with('{') {
+        return json_needs_parse(body, access_log_matters);
+    }
+    let body = body.as_bytes();
     match body.first() {
         Some(b'[') => access_log_has_flags(body),
-        Some(b'{') => json_needs_parse(body),
         Some(b'W' | b'E' | b'F') => klog::looks_like(body),
         Some(b'0'..=b'9') => text_level_may_warn(body),
         _ => false,
@@ -173,25 +189,31 @@ const BELOW_WARN: [&[u8]; 7] = [
 ];
 
 /// The JSON half of [`always_parse`].
-fn json_needs_parse(b: &[u8]) -> bool {
-    use memchr::memmem;
+fn json_needs_parse(body: &str, access_log_matters: &dyn Fn(&str) -> bool) -> bool {
+    let b = body.as_bytes();
     // A cut-off object is parsed so that its problem gets reported.
     if !b.trim_ascii_end().ends_with(b"}") {
         return true;
     }
-    if memmem::find(b, b"\\u").is_some() {
+    if memchr::memchr_iter(b'\\', b).any(|at| matches!(b.get(at + 1), Some(b'u' | b'/'))) {
         return true;
     }
-    if memmem::find(b, b"\"response_code\"").is_some() {
+    static RESPONSE_CODE: LazyLock<Finder<'static>> =
+        LazyLock::new(|| Finder::new(b"\"response_code\""));
+    static LEVEL: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new(b"\"level\""));
+    static SEVERITY: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new(b"\"severity\""));
+    // A JSON access log (or a line that only mentions the key: it then
+    // goes on to the level checks like any other JSON).
+    if RESPONSE_CODE.find(b).is_some() && access_log_matters(body) {
         return true;
     }
-    level_value_may_warn(b, b"\"level\"") || level_value_may_warn(b, b"\"severity\"")
+    level_value_may_warn(b, &LEVEL) || level_value_may_warn(b, &SEVERITY)
 }
 
 /// `true` when some `"key": "value"` has a value other than a level below warn.
-fn level_value_may_warn(b: &[u8], key: &[u8]) -> bool {
-    for at in memchr::memmem::find_iter(b, key) {
-        let mut i = at + key.len();
+fn level_value_may_warn(b: &[u8], key: &Finder<'_>) -> bool {
+    for at in key.find_iter(b) {
+        let mut i = at + key.needle().len();
         while b.get(i).is_some_and(u8::is_ascii_whitespace) {
             i += 1;
         }
@@ -614,7 +636,6 @@ mod tests {
             "2025-08-26T10:00:00.123456789Z stdout F [2021-09-10T02:31:12.093Z] \"GET / HTTP/1.1\" 503 UH no_healthy_upstream",
             "[2025-08-26 10:00:00.000][15][warning][config] [x.cc:1] m",
             "[Envoy (Epoch 0)] [2025-08-26 10:00:00.000][15][ERR][main] [x.cc:1] m",
-            r#"{"start_time":"2025-08-26T10:01:05.020Z","response_code":200,"response_flags":"-"}"#,
             "2025-08-26T10:00:00.123456789Z stdout P {\"partial\":",
             "2025-08-26T10:00:00.123456789Z stdout P plain partial text",
             r#"{"level":"panic","msg":"x"}"#,
@@ -622,10 +643,21 @@ mod tests {
             r#"{"level" : "ERR","msg":"x"}"#,
             r#"{"lev\u0065l":"err","msg":"x"}"#,
             r#"{"level":"info","msg":"x","level":"alert"}"#,
+            r#"{"response_code":503,"response_flags":"UH"}"#,
+            r#"{"response_code":200,"path":"a\/b"}"#,
+            r#"{"response_code":200,"tags":["x"]}"#,
+            r#"{"msg":"response_code","level":"error"}"#,
         ];
+        // The prefilter's rule, for a line with no literal in its message.
+        let matters = |body: &str| !access_log::render_plain_flagless(body, &mut String::new());
         for raw in yes {
-            assert!(always_parse(raw), "{raw}");
+            assert!(always_parse(raw, &matters), "{raw}");
         }
+        // A JSON access log is parsed when the caller says it matters.
+        let access =
+            r#"{"start_time":"2025-08-26T10:01:05.020Z","response_code":200,"response_flags":"-"}"#;
+        assert!(always_parse(access, &|_| true));
+        assert!(!always_parse(access, &matters));
         let no = [
             "",
             // Access logs without response flags are info records.
@@ -643,7 +675,7 @@ mod tests {
             "2025-08-26T10:00:00.123456789Z hello",
         ];
         for raw in no {
-            assert!(!always_parse(raw), "{raw}");
+            assert!(!always_parse(raw, &matters), "{raw}");
         }
     }
 
@@ -757,7 +789,7 @@ mod tests {
             raw.push_str(pick(&["", "\"}", "\"}", "\tthread=15", "\tk=v x=y"]));
             let (_, body) = prefix::split_prefix(&raw);
             let r = parse_line(body, 1, &mut Vec::new());
-            if always_parse(&raw) {
+            if always_parse(&raw, &|_| true) {
                 continue;
             }
             skipped += 1;
@@ -785,7 +817,7 @@ mod tests {
             "2025-08-26T10:00:00.123456789Z 2025-08-26T10:00:00.101234Z\tcritical\tenvoy main\tbad",
         ];
         for raw in samples {
-            if always_parse(raw) {
+            if always_parse(raw, &|_| true) {
                 continue;
             }
             let (_, body) = prefix::split_prefix(raw);

@@ -9,6 +9,9 @@
 //! objects into Event and Condition records, and hands every other line to
 //! `line::parse_line`.
 
+use std::sync::LazyLock;
+
+use memchr::memmem::Finder;
 use serde::Deserialize;
 use serde::de::IgnoredAny;
 use serde_json::Value;
@@ -581,21 +584,27 @@ impl Reader {
     /// opens a `kubectl get events` table or `kubectl describe` text, or is
     /// a single-line Kubernetes Event or status object. Cheap: no parsing.
     pub fn wants(&self, raw: &str) -> bool {
+        let raw = raw.strip_suffix('\r').unwrap_or(raw);
+        match prefix::scan(raw) {
+            Some(s) => self.wants_body(raw.get(s.body..).unwrap_or("")),
+            None => self.wants_body(raw),
+        }
+    }
+
+    /// [`Reader::wants`] for a line whose CRI or `--timestamps` prefix is
+    /// already removed.
+    pub fn wants_body(&self, body: &str) -> bool {
         if !self.is_idle() {
             return true;
         }
-        let raw = raw.strip_suffix('\r').unwrap_or(raw);
-        let body = match prefix::scan(raw) {
-            Some(s) => raw.get(s.body..).unwrap_or(""),
-            None => raw,
-        };
         if body.starts_with("LAST SEEN") || body.starts_with("NAMESPACE ") {
             return true;
         }
         if body.starts_with('{') {
-            return ["\"involvedObject\"", "\"regarding\"", "\"conditions\""]
-                .iter()
-                .any(|k| body.contains(k));
+            static KEYS: LazyLock<[Finder<'static>; 3]> = LazyLock::new(|| {
+                ["\"involvedObject\"", "\"regarding\"", "\"conditions\""].map(Finder::new)
+            });
+            return KEYS.iter().any(|k| k.find(body.as_bytes()).is_some());
         }
         Describe::starts(body)
     }

@@ -245,3 +245,60 @@ fn help_teaches_with_examples() {
     let top = stdout(&run(&["--help"], b"", &[]));
     assert!(top.contains("Exit status"));
 }
+
+/// A JSON access log without flags is skipped unparsed only when its
+/// rendered message holds no literal: a user signature whose literal spans
+/// the text format's glue (`200 - via_upstream`: the `-` is the missing
+/// flags) still hits, and the same line with flags-free, literal-free text
+/// does not.
+#[test]
+fn flagless_json_access_logs_are_skipped_only_when_their_rendering_cannot_hit() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "glue.toml",
+        br#"
+[[signature]]
+id = "custom.ok_via_upstream"
+title = "A 200 served by the upstream"
+severity = "info"
+guide_step = "test"
+remediation = "none"
+sources = ["access_log"]
+regexes = ['''(?P<code>200) - via_upstream''']
+
+[signature.examples]
+match = [
+  '''[2025-08-26T10:01:05.020Z] "GET /get HTTP/1.1" 200 - via_upstream - "-" 0 19 3 2 "-" "-" "-" "-" "-" - - - - - -''',
+  '''[2025-08-26T10:01:05.020Z] "GET /a HTTP/1.1" 200 - via_upstream - "-" 0 1 1 1 "-" "-" "-" "-" "-" - - - - - -''',
+  '''[2025-08-26T10:01:05.020Z] "GET /b HTTP/1.1" 200 - via_upstream - "-" 0 2 2 2 "-" "-" "-" "-" "-" - - - - - -''',
+]
+no_match = [
+  '''[2025-08-26T10:01:05.020Z] "GET /get HTTP/1.1" 503 UH no_healthy_upstream - "-" 0 19 3 2 "-" "-" "-" "-" "-" - - - - - -''',
+  '''[2025-08-26T10:01:05.020Z] "GET /get HTTP/1.1" 301 - direct_response - "-" 0 0 0 - "-" "-" "-" "-" "-" - - - - - -''',
+]
+"#,
+    );
+    let patterns = dir.path().to_str().unwrap().to_string();
+    let served = r#"{"start_time":"2025-08-26T10:01:05.020Z","method":"GET","path":"/get","protocol":"HTTP/1.1","response_code":200,"response_code_details":"via_upstream","bytes_sent":19}"#;
+    let redirected = served
+        .replace("200", "301")
+        .replace("via_upstream", "direct_response");
+    let input = lines(&[served, &redirected]);
+    let out = run(
+        &["--patterns", &patterns, "classify", "--count", "-"],
+        input.as_bytes(),
+        &[],
+    );
+    let counts = stdout(&out);
+    assert!(counts.contains("custom.ok_via_upstream"), "{counts}");
+    let all = run(
+        &["--patterns", &patterns, "classify", "--json", "-"],
+        input.as_bytes(),
+        &[],
+    );
+    let hits = json_lines(&stdout(&all));
+    assert_eq!(hits.len(), 1, "{}", stdout(&all));
+    assert_eq!(hits[0]["line"], 1);
+    assert_eq!(hits[0]["signature"], "custom.ok_via_upstream");
+}
