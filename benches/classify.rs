@@ -1,6 +1,7 @@
 //! Classify throughput over a generated mixed gateway/istiod log of about
 //! 100 MB (about 98% benign), one thread: bytes/s and lines/s with the
-//! prefilter (what `classify` and `classify --count` do), and on a 10 MB
+//! prefilter, for `classify --count` (signature ids only) and for `classify`
+//! and `--json` (hits with their captures), and on a 10 MB
 //! slice with every line parsed (what `classify --all` does).
 //!
 //! Run: `cargo bench --bench classify` (set `AKS_GW_LOGS_BENCH_MB` to change the size).
@@ -51,13 +52,19 @@ fn bench(c: &mut Criterion) {
         stats.skipped
     );
 
-    let mut g = c.benchmark_group("classify_hits");
-    g.sample_size(10);
-    g.throughput(Throughput::Bytes(log.len() as u64));
-    g.bench_function("bytes", |b| b.iter(|| run(&log, Scope::Hits)));
-    g.throughput(Throughput::Elements(lines));
-    g.bench_function("lines", |b| b.iter(|| run(&log, Scope::Hits)));
-    g.finish();
+    // `classify --count` (ids only) and `classify`/`--json` (with captures).
+    for (name, scope) in [
+        ("classify_counts", Scope::Counts),
+        ("classify_hits", Scope::Hits),
+    ] {
+        let mut g = c.benchmark_group(name);
+        g.sample_size(10);
+        g.throughput(Throughput::Bytes(log.len() as u64));
+        g.bench_function("bytes", |b| b.iter(|| run(&log, scope)));
+        g.throughput(Throughput::Elements(lines));
+        g.bench_function("lines", |b| b.iter(|| run(&log, scope)));
+        g.finish();
+    }
 
     let slice_end = log[..(10 << 20).min(log.len())]
         .rfind('\n')

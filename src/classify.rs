@@ -147,6 +147,8 @@ pub struct Classifier<'s> {
     benign_seen: HashMap<usize, VecDeque<Option<DateTime<Utc>>>>,
     /// The proxy's own `major.minor`, from pilot-agent's `Version` line.
     proxy_version: Option<(u32, u32)>,
+    /// Whether hits carry their regex captures (a count needs only the id).
+    captures: bool,
 }
 
 impl<'s> Classifier<'s> {
@@ -158,6 +160,17 @@ impl<'s> Classifier<'s> {
             candidates: Vec::new(),
             benign_seen: HashMap::new(),
             proxy_version: None,
+            captures: true,
+        }
+    }
+
+    /// The same classifier, with hits that name the signature only: no
+    /// regex captures (what `--count` needs; the extraction is a third of
+    /// the cost of a hit).
+    pub fn without_captures(self) -> Classifier<'s> {
+        Classifier {
+            captures: false,
+            ..self
         }
     }
 
@@ -207,7 +220,11 @@ impl<'s> Classifier<'s> {
                 }
                 Some(Hit {
                     signature: Some(i),
-                    captures: captures(&sigs[i], record),
+                    captures: if self.captures {
+                        captures(&sigs[i], record)
+                    } else {
+                        Vec::new()
+                    },
                 })
             }
             None if record.level.is_some_and(|l| l.is_problem()) => Some(Hit {

@@ -6,7 +6,7 @@
 //! [`MAX_LINE`] (cut, reported) and compressed archives given by mistake.
 //! Every problem names its line; reading goes on after it.
 //!
-//! In [`Scope::Hits`] mode the scanner asks the [`Prefilter`] first and skips
+//! In [`Scope::Hits`] and [`Scope::Counts`] mode the scanner asks the [`Prefilter`] first and skips
 //! lines that cannot produce a hit, which is how `classify --count` keeps up
 //! with grep. [`Scope::All`] parses every line (for `--all`).
 
@@ -28,6 +28,9 @@ pub const MAX_DOCUMENT: usize = 256 << 20;
 /// How much of the input the caller needs to see.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Scope {
+    /// Which signature each hit is, without its captures: as [`Scope::Hits`],
+    /// for counting.
+    Counts,
     /// Only records that hit: lines that cannot hit may be skipped unparsed.
     Hits,
     /// Every record.
@@ -99,7 +102,10 @@ pub fn scan(
     }
     let kind = parse::sniff(&String::from_utf8_lossy(&head[..head.len().min(64 << 10)]));
     let mut scanner = Scanner {
-        classifier: Classifier::new(&engine.set),
+        classifier: match scope {
+            Scope::Counts => Classifier::new(&engine.set).without_captures(),
+            Scope::Hits | Scope::All => Classifier::new(&engine.set),
+        },
         prefilter: &engine.prefilter,
         reader: Reader::new(),
         scope,
@@ -196,7 +202,7 @@ impl Scanner<'_> {
             // of them, then each line knows whether a literal is in it.
             let end = memchr::memrchr(b'\n', &buf[pos..]).map_or(pos, |i| pos + i + 1);
             self.marks.clear();
-            if self.scope == Scope::Hits {
+            if self.scope != Scope::All {
                 self.prefilter.mark_lines(&buf[pos..end], &mut self.marks);
             }
             // NUL bytes are rare: one search of the buffer spares one per line.
@@ -267,7 +273,7 @@ impl Scanner<'_> {
                 ),
             );
         }
-        if self.scope == Scope::Hits
+        if self.scope != Scope::All
             && !marked.unwrap_or_else(|| self.prefilter.may_match(bytes))
             && (nul_free || memchr::memchr(0, bytes).is_none())
             && let Ok(text) = std::str::from_utf8(bytes)

@@ -89,10 +89,17 @@ fn corpus_every_positive_found_and_no_false_hit() {
             }
             let fast = hits_of(&engine, &case.input, Scope::Hits);
             let full = hits_of(&engine, &case.input, Scope::All);
+            let counted = hits_of(&engine, &case.input, Scope::Counts);
             if fast.ids != full.ids {
                 failures.push(format!(
                     "{rel}: {}: prefilter changed the result: {:?} with skipping, {:?} without",
                     case.name, fast.ids, full.ids
+                ));
+            }
+            if counted.ids != full.ids {
+                failures.push(format!(
+                    "{rel}: {}: counting changed the result: {:?} counted, {:?} classified",
+                    case.name, counted.ids, full.ids
                 ));
             }
             if case.expect.is_empty() {

@@ -21,7 +21,13 @@ pub fn run(args: &ClassifyArgs, engine: &Engine, style: Style) -> ExitStatus {
         (false, false, true) => Mode::Json,
         (false, false, false) => Mode::Human,
     };
-    let scope = if args.all { Scope::All } else { Scope::Hits };
+    let scope = if args.all {
+        Scope::All
+    } else if args.count {
+        Scope::Counts
+    } else {
+        Scope::Hits
+    };
     let stdout = io::stdout().lock();
     let mut printer = Printer::new(
         io::BufWriter::with_capacity(1 << 16, stdout),
