@@ -142,7 +142,8 @@ impl Hit {
 pub struct Classifier<'s> {
     set: &'s SignatureSet,
     started: Option<DateTime<Utc>>,
-    candidates: Vec<usize>,
+    /// Matching signatures that apply, with the index of their first matching regex.
+    candidates: Vec<(usize, usize)>,
     /// Per benign rule with a repeat limit: times of its recent matches.
     benign_seen: HashMap<usize, VecDeque<Option<DateTime<Utc>>>>,
     /// The proxy's own `major.minor`, from pilot-agent's `Version` line.
@@ -193,35 +194,35 @@ impl<'s> Classifier<'s> {
         let sigs = self.set.signatures();
         self.candidates.clear();
         let candidates = &mut self.candidates;
-        self.set.candidates(record, |i| {
+        self.set.candidates(record, |i, regex| {
             if applies(&sigs[i], record) {
-                candidates.push(i);
+                candidates.push((i, regex));
             }
         });
         if self.is_benign(record) {
             return None;
         }
-        self.candidates.retain(|&i| !sigs[i].benign);
+        self.candidates.retain(|&(i, _)| !sigs[i].benign);
         let winner = self
             .candidates
             .iter()
             .copied()
-            .filter(|&i| {
+            .filter(|&(i, _)| {
                 !self
                     .candidates
                     .iter()
-                    .any(|&j| j != i && sigs[j].supersedes.contains(&i))
+                    .any(|&(j, _)| j != i && sigs[j].supersedes.contains(&i))
             })
-            .max_by(|&a, &b| sigs[a].severity.cmp(&sigs[b].severity).then(b.cmp(&a)));
+            .max_by(|&(a, _), &(b, _)| sigs[a].severity.cmp(&sigs[b].severity).then(b.cmp(&a)));
         match winner {
-            Some(i) => {
+            Some((i, regex)) => {
                 if self.in_startup_grace(&sigs[i], record) {
                     return None;
                 }
                 Some(Hit {
                     signature: Some(i),
                     captures: if self.captures {
-                        captures(&sigs[i], record)
+                        captures(&sigs[i], regex, record)
                     } else {
                         Vec::new()
                     },
@@ -240,7 +241,7 @@ impl<'s> Classifier<'s> {
     fn is_benign(&mut self, record: &Record) -> bool {
         let sigs = self.set.signatures();
         let mut benign = false;
-        for &i in &self.candidates {
+        for &(i, _) in &self.candidates {
             let sig = &sigs[i];
             if !sig.benign {
                 continue;
@@ -319,23 +320,21 @@ fn applies(sig: &Signature, record: &Record) -> bool {
     true
 }
 
-/// Named captures of the first of the signature's regexes that matches.
-fn captures(sig: &Signature, record: &Record) -> Vec<(String, String)> {
+/// Named captures of the signature's regex number `regex`, the first of
+/// its regexes that matched.
+fn captures(sig: &Signature, regex: usize, record: &Record) -> Vec<(String, String)> {
     let value = record.get_named(&sig.field).unwrap_or("");
-    for re in &sig.regexes {
-        let re = re.get();
-        if let Some(caps) = re.captures(value) {
-            return re
-                .capture_names()
-                .flatten()
-                .filter_map(|name| {
-                    caps.name(name)
-                        .map(|m| (name.to_string(), m.as_str().to_string()))
-                })
-                .collect();
-        }
-    }
-    Vec::new()
+    let re = sig.regexes[regex].get();
+    let Some(caps) = re.captures(value) else {
+        return Vec::new();
+    };
+    re.capture_names()
+        .flatten()
+        .filter_map(|name| {
+            caps.name(name)
+                .map(|m| (name.to_string(), m.as_str().to_string()))
+        })
+        .collect()
 }
 
 #[cfg(test)]

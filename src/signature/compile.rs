@@ -45,8 +45,8 @@ struct FieldGroup {
     /// cannot match, and is not given to the (costlier) regex automaton.
     literals: LiteralSet,
     regex: meta::Regex,
-    /// Pattern id → signature index.
-    owners: Vec<usize>,
+    /// Pattern id → (signature index, index of the regex in the signature).
+    owners: Vec<(usize, usize)>,
 }
 
 impl SignatureSet {
@@ -148,14 +148,14 @@ impl SignatureSet {
     /// Builds the automata; on failure, the index of the signature whose
     /// regex could not be compiled (too large, say) and why.
     fn build(sigs: Vec<Signature>) -> Result<SignatureSet, (usize, String)> {
-        type Group = (Vec<String>, Vec<usize>, Vec<Vec<u8>>);
+        type Group = (Vec<String>, Vec<(usize, usize)>, Vec<Vec<u8>>);
         let mut by_field: BTreeMap<String, Group> = BTreeMap::new();
         let mut literals = Vec::new();
         for (i, sig) in sigs.iter().enumerate() {
             let entry = by_field.entry(sig.field.clone()).or_default();
-            for re in &sig.regexes {
+            for (k, re) in sig.regexes.iter().enumerate() {
                 entry.0.push(re.as_str().to_string());
-                entry.1.push(i);
+                entry.1.push((i, k));
                 let required = literal::required_literals(re.as_str()).unwrap_or_default();
                 entry.2.extend(required.iter().cloned());
                 if sig.matches_log_lines() {
@@ -181,7 +181,7 @@ impl SignatureSet {
                 .build_many(&patterns)
                 .map_err(|e| {
                     let pid = e.pattern().map_or(0, |p| p.as_usize());
-                    (owners[pid], e.to_string())
+                    (owners[pid].0, e.to_string())
                 })?;
             groups.push(FieldGroup {
                 field,
@@ -228,8 +228,9 @@ impl SignatureSet {
     }
 
     /// Calls `found` with the index of every signature whose regexes match
-    /// the record's fields (before source, level and `where` checks).
-    pub fn candidates(&self, record: &Record, mut found: impl FnMut(usize)) {
+    /// the record's fields (before source, level and `where` checks) and the
+    /// index of its first regex that matches (the one captures come from).
+    pub fn candidates(&self, record: &Record, mut found: impl FnMut(usize, usize)) {
         let mut set = None::<PatternSet>;
         for group in &self.groups {
             let Some(value) = record.get_named(&group.field) else {
@@ -247,11 +248,12 @@ impl SignatureSet {
             group
                 .regex
                 .which_overlapping_matches(&Input::new(value), set);
+            // A signature's regexes are consecutive patterns, in file order.
             let mut last = usize::MAX;
             for pid in set.iter() {
-                let sig = group.owners[pid.as_usize()];
+                let (sig, regex) = group.owners[pid.as_usize()];
                 if sig != last {
-                    found(sig);
+                    found(sig, regex);
                     last = sig;
                 }
             }
@@ -664,7 +666,7 @@ mod tests {
         let msg = "gRPC config for type.googleapis.com/envoy.config.listener.v3.Listener rejected: \
                    Error adding/updating listener(s) 0.0.0.0_80: cannot bind '0.0.0.0:80': Permission denied";
         let mut found = Vec::new();
-        set.candidates(&Record::text(1, msg), |i| found.push(i));
+        set.candidates(&Record::text(1, msg), |i, _| found.push(i));
         found.sort();
         assert_eq!(found, vec![0, 1]);
         assert!(
