@@ -20,6 +20,8 @@
 pub mod classify;
 pub mod cli;
 pub mod commands;
+pub mod group;
+pub mod incident;
 pub mod input;
 pub mod output;
 pub mod parse;
@@ -27,6 +29,7 @@ pub mod prefilter;
 pub mod record;
 pub mod sanitize;
 pub mod signature;
+pub mod template;
 
 use std::io::IsTerminal;
 

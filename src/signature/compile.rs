@@ -340,6 +340,7 @@ fn check_signature(
         for (present, what) in [
             (!spec.supersedes.is_empty(), "supersedes"),
             (spec.startup_grace.is_some(), "startup_grace"),
+            (spec.escalate.is_some(), "escalate"),
         ] {
             if present {
                 diags.push(
@@ -398,6 +399,30 @@ fn check_signature(
             parsed
         }
     };
+    let escalate =
+        spec.escalate.as_ref().and_then(|e| {
+            let target = Severity::from_name(&e.get_ref().to);
+            let higher = target.zip(severity).is_some_and(|(to, from)| to > from);
+            if !higher || e.get_ref().after == 0 {
+                diags.push(
+                diag(e.span(), "escalate needs a higher severity and after >= 1".into()).with_help(
+                    "expected `escalate = { after = 600, to = \"critical\" }` (after in seconds)",
+                ),
+            );
+            }
+            target.map(|to| (e.get_ref().after, to))
+        });
+    if let Some(kind) = &spec.object_kind
+        && !kind.get_ref().starts_with(|c: char| c.is_ascii_uppercase())
+    {
+        diags.push(
+            diag(
+                kind.span(),
+                format!("object_kind {:?} is not a Kubernetes kind", kind.get_ref()),
+            )
+            .with_help("expected a kind such as \"Gateway\", \"Service\" or \"ConfigMap\""),
+        );
+    }
     let mut sources = Vec::new();
     for s in &spec.sources {
         match Source::from_name(s.get_ref()) {
@@ -517,6 +542,8 @@ fn check_signature(
             unless,
             supersedes: Vec::new(),
             startup_grace: spec.startup_grace.map(|g| g.into_inner()),
+            escalate,
+            object_kind: spec.object_kind.map(|k| k.into_inner()),
             benign,
             repeat: spec.repeat.map(|r| {
                 let r = r.into_inner();

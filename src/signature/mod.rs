@@ -15,7 +15,7 @@ use std::path::Path;
 use std::sync::{Arc, OnceLock};
 
 use regex::Regex;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::record::{Level, Source};
 
@@ -23,7 +23,7 @@ pub use compile::SignatureSet;
 pub use diagnostic::Diagnostic;
 
 /// How bad a failure is, from the catalogue.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Severity {
     Info,
@@ -97,6 +97,10 @@ pub struct Signature {
     pub supersedes: Vec<usize>,
     /// Seconds after a process start during which a hit is startup noise.
     pub startup_grace: Option<u64>,
+    /// The kind of the object its `object` capture names (`Gateway`, ...).
+    pub object_kind: Option<String>,
+    /// `(seconds, severity)`: an incident that lasts this long escalates.
+    pub escalate: Option<(u64, Severity)>,
     /// `true` for a `[[benign]]` rule: what it matches is routine, not a failure.
     pub benign: bool,
     /// For a benign rule: `(count, within seconds)` after which it stops being benign.

@@ -32,6 +32,15 @@ pub struct Repeat {
     pub within: u64,
 }
 
+/// How a persisting incident escalates: to severity `to` once it has lasted
+/// `after` seconds (first to last hit).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Escalate {
+    pub after: u64,
+    pub to: String,
+}
+
 /// One `[[signature]]` or `[[benign]]` table. Severity, guide step and
 /// remediation are required of signatures only.
 #[derive(Debug, Deserialize)]
@@ -55,6 +64,8 @@ pub struct SignatureSpec {
     pub supersedes: Vec<Spanned<String>>,
     pub startup_grace: Option<Spanned<u64>>,
     pub repeat: Option<Spanned<Repeat>>,
+    pub escalate: Option<Spanned<Escalate>>,
+    pub object_kind: Option<Spanned<String>>,
     pub regexes: Spanned<Vec<Spanned<String>>>,
     pub examples: Spanned<Examples>,
 }
