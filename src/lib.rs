@@ -29,7 +29,9 @@ pub mod prefilter;
 pub mod record;
 pub mod sanitize;
 pub mod signature;
+pub mod store;
 pub mod template;
+pub mod when;
 
 use std::io::IsTerminal;
 
