@@ -65,7 +65,8 @@ fi
 BYTES=$(wc -c <"$FILE")
 LINES=$(wc -l <"$FILE")
 RG_CMD=(rg -c -f "$REGEXES" "$FILE")
-OURS_CMD=("$BIN" classify --count --no-color "$FILE")
+# --no-store: rg indexes nothing either (and the user's store stays untouched).
+OURS_CMD=("$BIN" classify --count --no-store --no-color "$FILE")
 
 # Sanity run (and a warm page cache): both must work before anything is timed.
 # rg exits 1 when nothing matches; classify exits 1 when it finds incidents.
@@ -123,8 +124,8 @@ printf '\naks-gw-logs classify --count:\n%s\n' "$ours_out"
 # skipped unparsed (`--count`) must equal those with every line parsed (`--all`).
 if command -v python3 >/dev/null 2>&1; then
   say "checking that skipping lines changed no hit (--count vs --all)"
-  "$BIN" classify --count --json "$FILE" >"$DATA/count.jsonl" || true
-  "$BIN" classify --all --json "$FILE" | python3 -c '
+  "$BIN" classify --count --no-store --json "$FILE" >"$DATA/count.jsonl" || true
+  "$BIN" classify --all --no-store --json "$FILE" | python3 -c '
 import collections, json, sys
 count = {json.loads(l)["signature"]: json.loads(l)["count"] for l in open(sys.argv[1])}
 full = collections.Counter()

@@ -76,6 +76,17 @@ fn is_startup(record: &Record) -> bool {
         || m.starts_with("initializing epoch ")
 }
 
+/// The pod and namespace a pilot-agent names itself in its `Proxy role`
+/// line (`id=httpbin-gateway-istio-6d9f7c8b5d-x2kqz.default`).
+pub fn proxy_identity(record: &Record) -> Option<(&str, &str)> {
+    if record.source != Source::Istio || !record.message.starts_with("Proxy role") {
+        return None;
+    }
+    let id = record.get(&Field::Label("id".into()))?;
+    id.split_once('.')
+        .filter(|(pod, ns)| !pod.is_empty() && !ns.is_empty())
+}
+
 /// A record that matched a signature, or an unclassified warn/error record.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Hit {

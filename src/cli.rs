@@ -21,7 +21,11 @@ Examples:
   kubectl logs -n aks-istio-system deploy/istiod-asm-1-26 | aks-gw-logs classify -
   aks-gw-logs classify gateway-pod.log events.txt gateway.yaml
   aks-gw-logs classify --count --json istio-proxy.log
+  aks-gw-logs incident search --gateway httpbin-gateway --since 12h
   aks-gw-logs patterns list
+
+Every command that classifies also groups hits into incidents and records
+them in the incident store (see --store, --no-store); `incident` searches it.
 
 Exit status: 0 when nothing at or above --fail-on was found, 1 when something
 was, 2 on errors (an input that cannot be read, a bad pattern file).";
@@ -42,6 +46,15 @@ pub struct Args {
     #[arg(long, global = true)]
     pub no_color: bool,
 
+    /// The incident store (a directory of its own). Default:
+    /// $XDG_DATA_HOME/aks-gw-logs/store, else ~/.local/share/aks-gw-logs/store.
+    #[arg(long, global = true, value_name = "DIR", conflicts_with = "no_store")]
+    pub store: Option<PathBuf>,
+
+    /// Do not record incidents in the store (classify only prints).
+    #[arg(long, global = true)]
+    pub no_store: bool,
+
     #[command(subcommand)]
     pub command: Command,
 }
@@ -60,6 +73,9 @@ pub enum Command {
     /// Classify log lines, Events and status conditions from files or stdin.
     #[command(after_help = CLASSIFY_HELP)]
     Classify(ClassifyArgs),
+    /// Search the incident store: what happened, where, and what to do.
+    #[command(subcommand, after_help = INCIDENT_HELP)]
+    Incident(IncidentCommand),
     /// List, test and lint the signature library.
     #[command(
         subcommand,
@@ -108,6 +124,152 @@ pub struct ClassifyArgs {
     /// Exit with status 1 when a hit at or above this severity is found.
     #[arg(long, value_enum, default_value_t = FailOn::Error, value_name = "SEVERITY")]
     pub fail_on: FailOn,
+
+    /// The cluster the inputs come from (part of every incident's key).
+    #[arg(long, default_value = "default", value_name = "NAME")]
+    pub cluster: String,
+
+    /// The pod the inputs were written by (default: the file name, when it
+    /// is a pod name such as httpbin-gateway-istio-6d9f7c8b5d-x2kqz.log).
+    #[arg(long, value_name = "NAME")]
+    pub pod: Option<String>,
+
+    /// The namespace of that pod.
+    #[arg(long, value_name = "NS")]
+    pub namespace: Option<String>,
+
+    /// An incident with no new hit for this long is closed; the next hit
+    /// opens a new incident linked to it.
+    #[arg(long, default_value = "15m", value_name = "DURATION", value_parser = parse_duration)]
+    pub quiet_window: chrono::Duration,
+
+    /// How often incidents are committed to the store while reading (they
+    /// always are at the end).
+    #[arg(long, default_value = "5s", value_name = "DURATION", value_parser = parse_duration)]
+    pub commit_interval: chrono::Duration,
+}
+
+fn parse_duration(text: &str) -> Result<chrono::Duration, String> {
+    crate::when::parse_duration(text)
+}
+
+const INCIDENT_HELP: &str = "\
+Incidents are the hits of one signature on one object (Gateway, Route,
+Service, pod) of one cluster, from the first to the last, with sample lines
+and what to do. `classify` records them; these commands read them and never
+block a running writer.
+
+Examples:
+  aks-gw-logs incident search --gateway httpbin-gateway --since 12h
+  aks-gw-logs incident search 'bind AND listener' --severity error
+  aks-gw-logs incident search --signature lb.sync_failed --json | jq .object
+  aks-gw-logs incident show 3f9a1c2b7d4e
+  aks-gw-logs incident stats --since 7d";
+
+/// `incident` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum IncidentCommand {
+    /// Find incidents, newest first: a table, or --json with one object per incident.
+    #[command(after_help = SEARCH_HELP)]
+    Search {
+        /// tantivy query syntax over titles, messages, sample lines, object
+        /// and pod names; empty for every incident.
+        #[arg(value_name = "QUERY")]
+        query: Option<String>,
+        #[command(flatten)]
+        filter: IncidentFilter,
+        /// At most this many incidents.
+        #[arg(long, default_value_t = 20, value_name = "N")]
+        limit: usize,
+        /// One JSON object per incident.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Everything about one incident: its samples, pods and what to do.
+    #[command(
+        after_help = "Examples:\n  aks-gw-logs incident show 3f9a1c2b7d4e\n  aks-gw-logs incident show 3f9a1c2b --json"
+    )]
+    Show {
+        /// The incident id (6 or more of its first hex digits are enough).
+        #[arg(value_name = "ID")]
+        id: String,
+        /// The incident as one JSON object.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Incidents per signature and per Gateway, and a histogram over time.
+    #[command(
+        after_help = "Examples:\n  aks-gw-logs incident stats\n  aks-gw-logs incident stats --since 7d --gateway httpbin-gateway\n  aks-gw-logs incident stats 'cannot bind' --json"
+    )]
+    Stats {
+        /// tantivy query syntax, as for `search`; empty for every incident.
+        #[arg(value_name = "QUERY")]
+        query: Option<String>,
+        #[command(flatten)]
+        filter: IncidentFilter,
+        /// One JSON object with the counts and the histogram.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+const SEARCH_HELP: &str = "\
+Query syntax (tantivy): words must all appear (`cannot bind`), \"a phrase\",
+OR / AND / NOT, +must -mustnot, (groups), and field:value with the fields
+title, message, samples, object, pods, signature, severity, namespace,
+gateway, cluster, id.
+
+Examples:
+  aks-gw-logs incident search
+  aks-gw-logs incident search 'bind' --gateway default/httpbin-gateway
+  aks-gw-logs incident search '\"address pending\"' --since 2025-08-26T00:00:00Z --until 2025-08-27
+  aks-gw-logs incident search --severity critical --since 24h --json";
+
+/// Filters shared by `incident search` and `incident stats`.
+#[derive(Debug, Clone, ClapArgs)]
+pub struct IncidentFilter {
+    /// Only these signatures (repeat the option for more).
+    #[arg(long, value_name = "ID")]
+    pub signature: Vec<String>,
+    /// Only this severity or worse.
+    #[arg(long, value_enum, value_name = "SEVERITY")]
+    pub severity: Option<SeverityArg>,
+    /// Only incidents in this namespace.
+    #[arg(long, value_name = "NS")]
+    pub namespace: Option<String>,
+    /// Only incidents of this Gateway: `namespace/name`, or a name in any namespace.
+    #[arg(long, value_name = "GATEWAY")]
+    pub gateway: Option<String>,
+    /// Only incidents of this cluster.
+    #[arg(long, value_name = "NAME")]
+    pub cluster: Option<String>,
+    /// Only incidents active since: a duration ago (2h, 7d) or an RFC 3339 time or a date.
+    #[arg(long, value_name = "TIME")]
+    pub since: Option<String>,
+    /// Only incidents active until: a duration ago or an RFC 3339 time or a date.
+    #[arg(long, value_name = "TIME")]
+    pub until: Option<String>,
+}
+
+/// Severity names on the command line.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum SeverityArg {
+    Info,
+    Warning,
+    Error,
+    Critical,
+}
+
+impl SeverityArg {
+    /// As a [`Severity`].
+    pub fn severity(self) -> Severity {
+        match self {
+            SeverityArg::Info => Severity::Info,
+            SeverityArg::Warning => Severity::Warning,
+            SeverityArg::Error => Severity::Error,
+            SeverityArg::Critical => Severity::Critical,
+        }
+    }
 }
 
 /// `--fail-on` values.

@@ -75,6 +75,8 @@ pub trait Sink {
     fn record(&mut self, record: &Record, hit: Option<&Hit>);
     /// A problem in the input.
     fn problem(&mut self, problem: &Problem);
+    /// The input's own lines say which pod wrote it (pilot-agent's `Proxy role`).
+    fn pod_identified(&mut self, _pod: &str, _namespace: &str) {}
 }
 
 /// Reads one input to the end, classifying every record.
@@ -358,6 +360,9 @@ impl Scanner<'_> {
         }
         for record in self.records.drain(..) {
             self.stats.records += 1;
+            if let Some((pod, namespace)) = crate::classify::proxy_identity(&record) {
+                sink.pod_identified(pod, namespace);
+            }
             let hit = self.classifier.classify(&record);
             if hit.is_some() {
                 self.stats.hits += 1;

@@ -25,6 +25,7 @@ pub mod incident;
 pub mod input;
 pub mod output;
 pub mod parse;
+pub mod pipeline;
 pub mod prefilter;
 pub mod record;
 pub mod sanitize;
@@ -35,10 +36,21 @@ pub mod when;
 
 use std::io::IsTerminal;
 
-use cli::{Args, ColorChoice, Command, PatternsCommand};
+use cli::{Args, ColorChoice, Command, IncidentCommand, PatternsCommand};
 use input::Engine;
 use output::Style;
 use signature::SignatureSet;
+use store::{Mode, Store};
+
+/// The store directory: `--store DIR`, else the default in the user's data directory.
+fn store_dir(args: &Args) -> anyhow::Result<std::path::PathBuf> {
+    match &args.store {
+        Some(dir) => Ok(dir.clone()),
+        None => store::default_dir().ok_or_else(|| {
+            anyhow::anyhow!("cannot tell where the incident store goes (neither XDG_DATA_HOME nor HOME is set); pass --store DIR or --no-store")
+        }),
+    }
+}
 
 /// How a run ended; `main` turns it into the process exit code.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -133,7 +145,43 @@ pub fn run(args: Args) -> anyhow::Result<ExitStatus> {
             let style = Style {
                 color: style.color && !c.json,
             };
-            Ok(commands::classify::run(c, &engine, style))
+            let store = match args.no_store {
+                true => None,
+                false => Some(Store::open(&store_dir(&args)?, Mode::Write)?),
+            };
+            Ok(commands::classify::run(c, &engine, store, style))
+        }
+        Command::Incident(command) => {
+            if args.no_store {
+                anyhow::bail!("`incident` reads the incident store; drop --no-store");
+            }
+            let store = Store::open(&store_dir(&args)?, Mode::Read)?;
+            let now = chrono::Utc::now();
+            let search = |query: &Option<String>, filter, limit| {
+                commands::incident::search_of(query.as_deref(), filter, limit, now)
+                    .map_err(anyhow::Error::msg)
+            };
+            match command {
+                IncidentCommand::Search {
+                    query,
+                    filter,
+                    limit,
+                    json,
+                } => commands::incident::search(
+                    &store,
+                    &search(query, filter, *limit)?,
+                    *json,
+                    style,
+                ),
+                IncidentCommand::Show { id, json } => {
+                    commands::incident::show(&store, id, *json, style)
+                }
+                IncidentCommand::Stats {
+                    query,
+                    filter,
+                    json,
+                } => commands::incident::stats(&store, &search(query, filter, 0)?, *json, style),
+            }
         }
     }
 }

@@ -6,14 +6,21 @@
 use std::fs::File;
 use std::io::{self, Write};
 
+use chrono::Utc;
+
 use crate::ExitStatus;
 use crate::cli::ClassifyArgs;
+use crate::group::{Grouper, Origin};
 use crate::input::{Engine, Scope, Stats, scan};
 use crate::output::{Mode, Printer, Style};
+use crate::pipeline::{DEFAULT_COMMIT_INTERVAL, Pipeline};
 use crate::sanitize::for_terminal;
+use crate::store::Store;
+use crate::template::pod_stem;
 
-/// Runs `classify`.
-pub fn run(args: &ClassifyArgs, engine: &Engine, style: Style) -> ExitStatus {
+/// Runs `classify`; hits are grouped into incidents and, with a store,
+/// recorded there.
+pub fn run(args: &ClassifyArgs, engine: &Engine, store: Option<Store>, style: Style) -> ExitStatus {
     let mode = match (args.count, args.all, args.json) {
         (true, _, json) => Mode::Count { json },
         (false, true, true) => Mode::JsonAll,
@@ -21,9 +28,10 @@ pub fn run(args: &ClassifyArgs, engine: &Engine, style: Style) -> ExitStatus {
         (false, false, true) => Mode::Json,
         (false, false, false) => Mode::Human,
     };
+    // Counting alone needs no captures; incidents do (they name objects).
     let scope = if args.all {
         Scope::All
-    } else if args.count {
+    } else if args.count && store.is_none() {
         Scope::Counts
     } else {
         Scope::Hits
@@ -35,6 +43,13 @@ pub fn run(args: &ClassifyArgs, engine: &Engine, style: Style) -> ExitStatus {
         mode,
         style,
     );
+    let read_at = Utc::now();
+    let grouper = Grouper::new(&engine.set, args.quiet_window, read_at);
+    let interval = args
+        .commit_interval
+        .to_std()
+        .unwrap_or(DEFAULT_COMMIT_INTERVAL);
+    let mut pipeline = Pipeline::new(&mut printer, grouper, store, interval, args.stats);
     let started = std::time::Instant::now();
     let mut total = Stats::default();
     let mut failed = false;
@@ -47,16 +62,18 @@ pub fn run(args: &ClassifyArgs, engine: &Engine, style: Style) -> ExitStatus {
             .collect()
     };
     for name in &inputs {
-        printer.begin_input(if name == "-" { "<stdin>" } else { name });
+        let label = if name == "-" { "<stdin>" } else { name };
+        pipeline.printer_mut().begin_input(label);
+        pipeline.set_origin(origin_of(args, label));
         let result = if name == "-" {
-            scan(engine, io::stdin().lock(), scope, &mut printer)
+            scan(engine, io::stdin().lock(), scope, &mut pipeline)
         } else {
             match File::open(name) {
-                Ok(file) => scan(engine, file, scope, &mut printer),
+                Ok(file) => scan(engine, file, scope, &mut pipeline),
                 Err(e) => Err(e),
             }
         };
-        printer.end_input();
+        pipeline.printer_mut().end_input();
         match result {
             Ok(stats) => add(&mut total, &stats),
             Err(e) => {
@@ -68,10 +85,14 @@ pub fn run(args: &ClassifyArgs, engine: &Engine, style: Style) -> ExitStatus {
                 );
             }
         }
-        if printer.error.is_some() {
+        if pipeline.printer_mut().error.is_some() {
             break;
         }
     }
+    let incidents = pipeline.grouper().incidents().count();
+    let stored = pipeline.has_store();
+    let (written, store_error) = pipeline.finish(Utc::now());
+    failed |= store_error.is_some();
     printer.finish(&total);
     if args.stats {
         let secs = started.elapsed().as_secs_f64();
@@ -88,6 +109,11 @@ pub fn run(args: &ClassifyArgs, engine: &Engine, style: Style) -> ExitStatus {
             total.lines as f64 / secs,
             total.bytes as f64 / secs / (1 << 20) as f64
         );
+        if stored {
+            eprintln!("aks-gw-logs: {incidents} incidents, {written} incident updates stored");
+        } else {
+            eprintln!("aks-gw-logs: {incidents} incidents (not stored: --no-store)");
+        }
     }
     if let Some(e) = printer.error.take() {
         if e.kind() == io::ErrorKind::BrokenPipe {
@@ -107,6 +133,26 @@ pub fn run(args: &ClassifyArgs, engine: &Engine, style: Style) -> ExitStatus {
         ExitStatus::Found
     } else {
         ExitStatus::Ok
+    }
+}
+
+/// Where an input's records come from: `--cluster`, `--pod`/`--namespace`,
+/// or a pod name in the file name.
+fn origin_of(args: &ClassifyArgs, input: &str) -> Origin {
+    let stem = std::path::Path::new(input)
+        .file_stem()
+        .and_then(|s| s.to_str())
+        .unwrap_or("");
+    let pod = args
+        .pod
+        .clone()
+        .or_else(|| pod_stem(stem).map(|_| stem.to_string()));
+    Origin {
+        cluster: args.cluster.clone(),
+        input: input.to_string(),
+        pod,
+        namespace: args.namespace.clone(),
+        gateway: None,
     }
 }
 

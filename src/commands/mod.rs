@@ -3,4 +3,5 @@
 //! matches signatures itself.
 
 pub mod classify;
+pub mod incident;
 pub mod patterns;

@@ -3,6 +3,8 @@
 //! binary; modules per command.
 
 mod classify;
+mod crash;
+mod incident;
 mod patterns;
 
 use std::io::Write;
@@ -10,10 +12,14 @@ use std::path::Path;
 use std::process::{Command, Output, Stdio};
 
 /// Runs the binary with `args`, feeding `stdin`, with colour decided by the
-/// test (NO_COLOR unset unless given).
+/// test (NO_COLOR unset unless given). The default incident store is a
+/// fresh temporary directory (XDG_DATA_HOME), never the user's: tests that
+/// keep a store across runs pass `--store`.
 pub fn run(args: &[&str], stdin: &[u8], env: &[(&str, &str)]) -> Output {
+    let data_home = tempfile::tempdir().unwrap();
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_aks-gw-logs"));
     cmd.args(args)
+        .env("XDG_DATA_HOME", data_home.path())
         .env_remove("NO_COLOR")
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())

@@ -1,0 +1,165 @@
+//! The stages after classification, as one [`Sink`]: every record and hit
+//! goes on to the printer, and every hit to the [`Grouper`]; incidents that
+//! changed are upserted into the [`Store`] in batches, committed every
+//! commit interval and when the run ends. The commit payload says how far
+//! the input was read. A store that fails mid-run (a full disk) is reported
+//! once and dropped; classifying goes on, and the run ends with an error.
+
+use std::time::{Duration, Instant};
+
+use chrono::{DateTime, Utc};
+use serde_json::json;
+
+use crate::classify::Hit;
+use crate::group::{Grouper, History, NoHistory, Origin};
+use crate::input::Sink;
+use crate::parse::Problem;
+use crate::record::Record;
+use crate::store::{Store, StoreError};
+
+/// How often a writing command commits by default.
+pub const DEFAULT_COMMIT_INTERVAL: Duration = Duration::from_secs(5);
+
+/// Printer, grouper and store together.
+pub struct Pipeline<'a, 's, P: Sink> {
+    printer: &'a mut P,
+    grouper: Grouper<'s>,
+    store: Option<Store>,
+    origin: Origin,
+    commit_interval: Duration,
+    last_commit: Instant,
+    /// Print a line to stderr at each commit.
+    progress: bool,
+    /// Incident updates written to the store so far.
+    pub written: u64,
+    /// The store error that stopped feeding it, if any.
+    pub error: Option<StoreError>,
+}
+
+impl<'a, 's, P: Sink> Pipeline<'a, 's, P> {
+    /// A pipeline into `printer`, and into `store` when there is one.
+    pub fn new(
+        printer: &'a mut P,
+        grouper: Grouper<'s>,
+        store: Option<Store>,
+        commit_interval: Duration,
+        progress: bool,
+    ) -> Pipeline<'a, 's, P> {
+        Pipeline {
+            printer,
+            grouper,
+            store,
+            origin: Origin::default(),
+            commit_interval,
+            last_commit: Instant::now(),
+            progress,
+            written: 0,
+            error: None,
+        }
+    }
+
+    /// The input the next records come from.
+    pub fn set_origin(&mut self, origin: Origin) {
+        self.origin = origin;
+    }
+
+    /// The printer behind it.
+    pub fn printer_mut(&mut self) -> &mut P {
+        self.printer
+    }
+
+    /// The grouper (for the incidents of this run).
+    pub fn grouper(&self) -> &Grouper<'s> {
+        &self.grouper
+    }
+
+    /// Whether a store is being fed.
+    pub fn has_store(&self) -> bool {
+        self.store.is_some()
+    }
+
+    /// Upserts what changed and commits, recording how far `origin` was
+    /// read (`None`: to its end).
+    fn flush(&mut self, line: Option<u64>) {
+        let Some(store) = self.store.as_mut() else {
+            return;
+        };
+        let changed = self.grouper.take_changed();
+        let payload = match line {
+            Some(line) => json!({ "input": self.origin.input, "line": line }),
+            None => json!({ "input": self.origin.input, "done": true }),
+        }
+        .to_string();
+        let result = changed
+            .iter()
+            .try_for_each(|inc| store.upsert(inc))
+            .and_then(|()| store.commit(&payload));
+        self.last_commit = Instant::now();
+        match result {
+            Ok(()) => {
+                self.written += changed.len() as u64;
+                if self.progress {
+                    let at = line.map_or_else(|| "the end".to_string(), |l| format!("line {l}"));
+                    eprintln!(
+                        "aks-gw-logs: store: committed {} incident updates, {} read through {at}",
+                        self.written,
+                        crate::sanitize::for_terminal(&self.origin.input)
+                    );
+                }
+            }
+            Err(e) => self.fail(e),
+        }
+    }
+
+    fn fail(&mut self, e: StoreError) {
+        eprintln!("aks-gw-logs: {e}; incidents are no longer stored for this run");
+        self.store = None;
+        self.error = Some(e);
+    }
+
+    /// Ends the run: closes incidents quiet at `now`, writes and commits the
+    /// rest, and releases the store.
+    pub fn finish(mut self, now: DateTime<Utc>) -> (u64, Option<StoreError>) {
+        self.grouper.close_quiet(now);
+        self.flush(None);
+        if let Some(store) = self.store.take() {
+            let payload = json!({ "input": self.origin.input, "done": true }).to_string();
+            if let Err(e) = store.close(&payload) {
+                eprintln!("aks-gw-logs: {e}");
+                self.error = Some(e);
+            }
+        }
+        (self.written, self.error)
+    }
+}
+
+impl<P: Sink> Sink for Pipeline<'_, '_, P> {
+    fn record(&mut self, record: &Record, hit: Option<&Hit>) {
+        self.printer.record(record, hit);
+        let Some(hit) = hit else {
+            return;
+        };
+        let history: &mut dyn History = match self.store.as_mut() {
+            Some(store) => store,
+            None => &mut NoHistory,
+        };
+        self.grouper.push(&self.origin, record, hit, history);
+        if self.store.is_some() && self.last_commit.elapsed() >= self.commit_interval {
+            self.flush(Some(record.line));
+        }
+    }
+
+    fn problem(&mut self, problem: &Problem) {
+        self.printer.problem(problem);
+    }
+
+    /// A pod named by the input itself counts unless `--pod` said otherwise.
+    fn pod_identified(&mut self, pod: &str, namespace: &str) {
+        if self.origin.pod.is_none() {
+            self.origin.pod = Some(pod.to_string());
+            self.origin
+                .namespace
+                .get_or_insert_with(|| namespace.to_string());
+        }
+    }
+}

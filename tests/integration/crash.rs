@@ -1,0 +1,133 @@
+//! Crash safety of the incident store: a writer killed with SIGKILL in the
+//! middle of a large ingest loses nothing it had committed, and the store
+//! opens, searches and takes a new writer afterwards.
+
+use std::collections::HashSet;
+use std::io::{BufRead, BufReader, Write};
+use std::process::{Command, Stdio};
+
+use crate::{json_lines, run, stderr, stdout};
+
+/// One line per Service: every line opens an incident of its own.
+fn line(n: usize) -> String {
+    format!(
+        "E0826 10:{:02}:{:02}.{:06}       1 controller.go:320] error processing service load/svc-{n} (will retry): failed to ensure load balancer: Code=\"PublicIPCountLimitReached\"\n",
+        n / 60_000 % 60,
+        n / 1000 % 60,
+        n % 1000 * 1000
+    )
+}
+
+#[test]
+fn a_killed_writer_keeps_every_committed_incident_and_an_intact_index() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join("store").display().to_string();
+    let mut writer = Command::new(env!("CARGO_BIN_EXE_aks-gw-logs"))
+        .args([
+            "--store",
+            &store,
+            "classify",
+            "--count",
+            "--stats",
+            "--commit-interval",
+            "20ms",
+            "-",
+        ])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = writer.stdin.take().unwrap();
+    let feeder = std::thread::spawn(move || {
+        // Far more than is read before the kill; the pipe stays open, so
+        // the writer cannot finish on its own.
+        for chunk in (0..200_000).collect::<Vec<_>>().chunks(500) {
+            let text: String = chunk.iter().map(|&n| line(n)).collect();
+            if stdin.write_all(text.as_bytes()).is_err() {
+                return;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(2));
+        }
+        // Keep the pipe open until the writer is gone.
+        let _ = stdin.write_all(b"");
+        std::thread::sleep(std::time::Duration::from_secs(60));
+    });
+
+    // Wait until a commit covers at least a few thousand lines, then kill.
+    let mut progress = BufReader::new(writer.stderr.take().unwrap());
+    let mut committed_through = 0usize;
+    let mut commits = 0;
+    let mut text = String::new();
+    while committed_through < 5_000 || commits < 3 {
+        text.clear();
+        assert!(
+            progress.read_line(&mut text).unwrap() > 0,
+            "the writer ended before the kill"
+        );
+        if let Some(rest) = text.trim_end().rsplit_once("read through line ") {
+            committed_through = rest.1.parse().unwrap();
+            commits += 1;
+        }
+    }
+    writer.kill().unwrap(); // SIGKILL
+    let status = writer.wait().unwrap();
+    assert_eq!(
+        std::os::unix::process::ExitStatusExt::signal(&status),
+        Some(9)
+    );
+    drop(feeder);
+
+    // Every incident of a committed line is found.
+    let out = run(
+        &[
+            "--store", &store, "incident", "search", "--json", "--limit", "1000000",
+        ],
+        b"",
+        &[],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let found: HashSet<String> = json_lines(&stdout(&out))
+        .iter()
+        .map(|i| i["object"]["name"].as_str().unwrap().to_string())
+        .collect();
+    let missing: Vec<usize> = (0..committed_through)
+        .filter(|n| !found.contains(&format!("svc-{n}")))
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "{} committed incidents lost, e.g. svc-{:?}",
+        missing.len(),
+        &missing[..missing.len().min(5)]
+    );
+    assert!(found.len() >= committed_through);
+
+    // The index is intact: a new writer takes the store and adds to it.
+    let more: String = (300_000..300_010).map(line).collect();
+    let out = run(
+        &["--store", &store, "classify", "--fail-on", "never", "-"],
+        more.as_bytes(),
+        &[],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let out = run(
+        &[
+            "--store",
+            &store,
+            "incident",
+            "search",
+            "--json",
+            "svc-300005",
+        ],
+        b"",
+        &[],
+    );
+    assert_eq!(json_lines(&stdout(&out)).len(), 1, "{}", stderr(&out));
+    let stats = run(
+        &["--store", &store, "incident", "stats", "--json"],
+        b"",
+        &[],
+    );
+    let stats: serde_json::Value = serde_json::from_str(&stdout(&stats)).unwrap();
+    assert!(stats["incidents"].as_u64().unwrap() >= committed_through as u64 + 10);
+}
