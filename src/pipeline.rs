@@ -85,19 +85,20 @@ impl<'a, 's, P: Sink> Pipeline<'a, 's, P> {
             return;
         };
         let changed = self.grouper.take_changed();
+        let count = changed.len() as u64;
         let payload = match line {
             Some(line) => json!({ "input": self.origin.input, "line": line }),
             None => json!({ "input": self.origin.input, "done": true }),
         }
         .to_string();
         let result = changed
-            .iter()
+            .into_iter()
             .try_for_each(|inc| store.upsert(inc))
             .and_then(|()| store.commit(&payload));
         self.last_commit = Instant::now();
         match result {
             Ok(()) => {
-                self.written += changed.len() as u64;
+                self.written += count;
                 if self.progress {
                     let at = line.map_or_else(|| "the end".to_string(), |l| format!("line {l}"));
                     eprintln!(

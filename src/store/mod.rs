@@ -4,6 +4,8 @@
 //! ```text
 //! DIR/aks-gw-logs-store.json   marker: what this is and its schema version
 //! DIR/index/                   the tantivy index (one document per incident)
+//! DIR/signatures.json          each signature's guide step and remediation,
+//!                              kept once instead of in every incident
 //! DIR/writer.pid               the process writing now (informative; the
 //!                              lock itself is tantivy's, released on exit)
 //! ```
@@ -20,6 +22,7 @@
 mod query;
 pub mod schema;
 
+use std::collections::BTreeMap;
 use std::fs;
 use std::io;
 use std::path::{Path, PathBuf};
@@ -44,8 +47,11 @@ use crate::incident::Incident;
 const MARKER: &str = "aks-gw-logs-store.json";
 /// What the marker says this directory is.
 const FORMAT: &str = "aks-gw-logs incident store";
-/// Memory the writer may use before it flushes a segment.
-const WRITER_HEAP: usize = 64 << 20;
+/// Memory the writer may use before it flushes a segment (shared by its threads).
+const WRITER_HEAP: usize = 128 << 20;
+/// Indexing threads: documents are tokenized and indexed off the thread
+/// that classifies.
+const WRITER_THREADS: usize = 2;
 
 /// Why the store cannot be used.
 #[derive(Debug, thiserror::Error)]
@@ -85,6 +91,16 @@ struct Marker {
     schema_version: u32,
 }
 
+/// The file with each signature's guide step and remediation.
+const TEXTS: &str = "signatures.json";
+
+/// A signature's texts, as its incidents were stored with them.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+struct SignatureText {
+    guide_step: String,
+    remediation: String,
+}
+
 /// Read only, or read and write.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Mode {
@@ -103,6 +119,9 @@ pub struct Store {
     writer: Option<IndexWriter>,
     /// Upserts since the last commit.
     pending: usize,
+    /// Guide step and remediation per signature id ([`TEXTS`]).
+    texts: BTreeMap<String, SignatureText>,
+    texts_changed: bool,
 }
 
 /// The default store directory: `$XDG_DATA_HOME/aks-gw-logs/store`, else
@@ -172,6 +191,12 @@ impl Store {
             Mode::Read => None,
             Mode::Write => Some(Store::lock(dir, &index)?),
         };
+        let texts = match fs::read_to_string(dir.join(TEXTS)) {
+            Ok(text) => serde_json::from_str(&text)
+                .map_err(|e| corrupt(format!("{TEXTS} is not valid: {e}")))?,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => BTreeMap::new(),
+            Err(e) => return Err(io_err(e)),
+        };
         Ok(Store {
             dir: dir.to_path_buf(),
             index,
@@ -179,6 +204,8 @@ impl Store {
             reader,
             writer,
             pending: 0,
+            texts,
+            texts_changed: false,
         })
     }
 
@@ -210,7 +237,7 @@ impl Store {
 
     /// Takes tantivy's writer lock and records this process as the writer.
     fn lock(dir: &Path, index: &Index) -> Result<IndexWriter, StoreError> {
-        let writer = match index.writer_with_num_threads(1, WRITER_HEAP) {
+        let writer = match index.writer_with_num_threads(WRITER_THREADS, WRITER_HEAP) {
             Ok(w) => w,
             Err(TantivyError::LockFailure(LockError::LockBusy, _)) => {
                 let pid = fs::read_to_string(dir.join("writer.pid"))
@@ -255,20 +282,47 @@ impl Store {
     }
 
     /// Adds the incident, replacing any stored one with its id (visible to
-    /// searches after the next commit).
-    pub fn upsert(&mut self, inc: &Incident) -> Result<(), StoreError> {
+    /// searches after the next commit). Its signature's guide step and
+    /// remediation are kept once per signature, not once per incident.
+    pub fn upsert(&mut self, mut inc: Incident) -> Result<(), StoreError> {
+        let texts = SignatureText {
+            guide_step: std::mem::take(&mut inc.guide_step),
+            remediation: std::mem::take(&mut inc.remediation),
+        };
+        if self.texts.get(&inc.signature) != Some(&texts) {
+            self.texts.insert(inc.signature.clone(), texts);
+            self.texts_changed = true;
+        }
         let writer = self
             .writer
             .as_ref()
             .expect("upsert on a store opened for writing");
         writer.delete_term(Term::from_field_text(self.fields.id, &inc.id));
         writer
-            .add_document(self.fields.document(inc))
+            .add_document(self.fields.document(&inc))
             .map_err(|source| StoreError::Index {
                 dir: self.dir.clone(),
                 source,
             })?;
         self.pending += 1;
+        Ok(())
+    }
+
+    /// Writes the signature texts when they changed (before the commit that
+    /// needs them: a crash in between leaves only unused texts).
+    fn save_texts(&mut self) -> Result<(), StoreError> {
+        if !self.texts_changed {
+            return Ok(());
+        }
+        let io_err = |source| StoreError::Io {
+            dir: self.dir.clone(),
+            source,
+        };
+        let tmp = self.dir.join(format!("{TEXTS}.tmp"));
+        let json = serde_json::to_string(&self.texts).expect("texts serialise");
+        fs::write(&tmp, json).map_err(io_err)?;
+        fs::rename(&tmp, self.dir.join(TEXTS)).map_err(io_err)?;
+        self.texts_changed = false;
         Ok(())
     }
 
@@ -280,9 +334,11 @@ impl Store {
     /// Makes every upsert so far durable and visible; `payload` (where the
     /// input was read up to, say) is kept with the commit.
     pub fn commit(&mut self, payload: &str) -> Result<(), StoreError> {
-        let Some(writer) = self.writer.as_mut() else {
+        if self.writer.is_none() {
             return Ok(());
-        };
+        }
+        self.save_texts()?;
+        let writer = self.writer.as_mut().expect("checked");
         let mut prepared = writer.prepare_commit().map_err(|e| StoreError::Index {
             dir: self.dir.clone(),
             source: e,
@@ -360,10 +416,15 @@ impl Store {
             .get_first(self.fields.json)
             .and_then(|v| v.as_str().map(str::to_string))
             .unwrap_or_default();
-        serde_json::from_str(&json).map_err(|e| StoreError::Corrupt {
+        let mut inc: Incident = serde_json::from_str(&json).map_err(|e| StoreError::Corrupt {
             dir: self.dir.clone(),
             detail: format!("a stored incident cannot be read: {e}"),
-        })
+        })?;
+        if let Some(texts) = self.texts.get(&inc.signature) {
+            inc.guide_step.clone_from(&texts.guide_step);
+            inc.remediation.clone_from(&texts.remediation);
+        }
+        Ok(inc)
     }
 
     /// The id and last hit of the newest stored incident with this key.

@@ -5,7 +5,7 @@
 //! a store of another version is refused, never rewritten.
 
 use tantivy::TantivyDocument;
-use tantivy::schema::{FAST, Field, INDEXED, STORED, STRING, Schema, TEXT};
+use tantivy::schema::{FAST, Field, STORED, STRING, Schema, TEXT};
 
 use crate::incident::Incident;
 use crate::signature::Severity;
@@ -13,7 +13,8 @@ use crate::signature::Severity;
 /// Version of the schema and of the stored JSON.
 pub const SCHEMA_VERSION: u32 = 1;
 
-/// Fields that the query syntax searches when a term names no field.
+/// Fields that the query syntax searches when a term names no field
+/// (`message` holds the first sample line, `samples` the other ones).
 pub const DEFAULT_FIELDS: [&str; 5] = ["title", "message", "samples", "object", "pods"];
 
 /// Every field a query may name.
@@ -56,7 +57,7 @@ pub struct Fields {
 pub fn schema() -> (Schema, Fields) {
     let mut b = Schema::builder();
     let fields = Fields {
-        id: b.add_text_field("id", STRING | STORED),
+        id: b.add_text_field("id", STRING),
         key: b.add_text_field("key", STRING),
         signature: b.add_text_field("signature", STRING | FAST),
         severity: b.add_text_field("severity", STRING),
@@ -68,9 +69,9 @@ pub fn schema() -> (Schema, Fields) {
         message: b.add_text_field("message", TEXT),
         samples: b.add_text_field("samples", TEXT),
         object: b.add_text_field("object", TEXT),
-        pods: b.add_text_field("pods", TEXT),
-        first_seen: b.add_i64_field("first_seen", INDEXED | FAST),
-        last_seen: b.add_i64_field("last_seen", INDEXED | FAST),
+        pods: b.add_text_field("pods", STRING),
+        first_seen: b.add_i64_field("first_seen", FAST),
+        last_seen: b.add_i64_field("last_seen", FAST),
         json: b.add_text_field("json", STORED),
     };
     (b.build(), fields)
@@ -105,11 +106,17 @@ impl Fields {
             None => doc.add_text(self.gateway, NO_GATEWAY),
         }
         doc.add_text(self.title, &inc.title);
-        if let Some(first) = inc.samples.first() {
+        // `message` is the first sample; `samples` the others, each text
+        // once (repeats add nothing to a search but indexing time).
+        if let Some((first, rest)) = inc.samples.split_first() {
             doc.add_text(self.message, &first.text);
-        }
-        for sample in &inc.samples {
-            doc.add_text(self.samples, &sample.text);
+            let mut seen = vec![first.text.as_str()];
+            for sample in rest {
+                if !seen.contains(&sample.text.as_str()) {
+                    seen.push(&sample.text);
+                    doc.add_text(self.samples, &sample.text);
+                }
+            }
         }
         doc.add_text(self.object, inc.object.to_string().replace('/', " "));
         for pod in &inc.pods {

@@ -38,7 +38,7 @@ fn incident(n: u32, signature: &str, severity: Severity, gateway: &str, secs: i6
 fn filled(dir: &Path) -> Store {
     let mut store = Store::open(dir, Mode::Write).unwrap();
     store
-        .upsert(&incident(
+        .upsert(incident(
             1,
             "proxy.listener_bind_failed",
             Severity::Critical,
@@ -47,7 +47,7 @@ fn filled(dir: &Path) -> Store {
         ))
         .unwrap();
     store
-        .upsert(&incident(
+        .upsert(incident(
             2,
             "lb.sync_failed",
             Severity::Error,
@@ -56,7 +56,7 @@ fn filled(dir: &Path) -> Store {
         ))
         .unwrap();
     store
-        .upsert(&incident(
+        .upsert(incident(
             3,
             "proxy.route_not_found",
             Severity::Warning,
@@ -154,7 +154,7 @@ fn upserts_replace_by_id_and_show_accepts_a_prefix() {
         0,
     );
     grown.count = 40;
-    store.upsert(&grown).unwrap();
+    store.upsert(grown.clone()).unwrap();
     store.commit("again").unwrap();
     assert_eq!(store.len(), 3);
     let shown = store.get(&grown.id[..8]).unwrap().unwrap();
@@ -175,8 +175,8 @@ fn latest_finds_the_newest_incident_of_a_key() {
     let mut store = Store::open(dir.path(), Mode::Write).unwrap();
     let old = incident(1, "lb.sync_failed", Severity::Error, "shop/shop-gw", 0);
     let new = incident(2, "lb.sync_failed", Severity::Error, "shop/shop-gw", 5000);
-    store.upsert(&new).unwrap();
-    store.upsert(&old).unwrap();
+    store.upsert(new.clone()).unwrap();
+    store.upsert(old.clone()).unwrap();
     store.commit("").unwrap();
     assert_eq!(
         store.latest(&old.key).unwrap(),
