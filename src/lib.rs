@@ -3,10 +3,11 @@
 //! Data flows one way:
 //!
 //! ```text
-//! input ──bytes──▶ parse ──Record──▶ classify ──Hit──▶ output
-//! (input.rs:       (parse/: nom      (classify.rs: one   (output.rs: human,
-//!  files, stdin,    line parsers,     multi-pattern pass  JSON lines, counts)
-//!  prefilter)       Events, status)   per record)
+//! input ──bytes──▶ parse ──Record──▶ classify ──Hit──▶ group ──Incident──▶ store
+//! (input.rs:       (parse/: nom      (classify.rs: one   (group.rs:    (store/: tantivy
+//!  files, stdin,    line parsers,     multi-pattern pass  key, window,   index; search,
+//!  prefilter)       Events, status)   per record)         samples)       stats)
+//!                                           └──Hit──▶ output (human, JSON lines, counts)
 //! ```
 //!
 //! - [`record`]: the one normalised [`record::Record`] every parser emits.
@@ -14,8 +15,11 @@
 //!   [`prefilter`] that skips lines that cannot hit.
 //! - [`signature`]: the pattern library (`patterns/*.toml`, embedded at build
 //!   time) compiled into one automaton per field; [`classify`]: records to hits.
+//! - [`group`]: hits to [`incident::Incident`]s, with [`template`] grouping
+//!   unclassified lines by shape; [`store`]: the incident index on disk;
+//!   [`pipeline`]: printer, grouper and store behind one sink.
 //! - [`cli`] holds the raw command line; [`commands`] one module per subcommand;
-//!   [`output`] and [`sanitize`] print safely.
+//!   [`output`] and [`sanitize`] print safely; [`when`] reads times and durations.
 
 pub mod classify;
 pub mod cli;

@@ -87,8 +87,8 @@ const FINGERPRINT: usize = 4;
 const KEEP: usize = 8;
 
 /// Each literal cut to the suffix that starts at its rarest
-/// [`FINGERPRINT`]-byte window in `background` (typical log text), keeping
-/// at least [`KEEP`] bytes. Teddy fingerprints a literal by its first bytes,
+/// 4-byte window in `background` (typical log text), keeping
+/// at least 8 bytes. Teddy fingerprints a literal by its first bytes,
 /// so a literal that starts like common text (`upstream_...`, `gateway ...`)
 /// costs a verification at every such place in the input. A suffix is found
 /// wherever its literal is, so no line that matters is lost; ties keep the
