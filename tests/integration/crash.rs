@@ -3,10 +3,9 @@
 //! opens, searches and takes a new writer afterwards.
 
 use std::collections::HashSet;
-use std::io::{BufRead, BufReader, Write};
-use std::process::{Command, Stdio};
+use std::io::Write;
 
-use crate::{json_lines, run, stderr, stdout};
+use crate::{Writer, json_lines, run, stderr, stdout};
 
 /// One line per Service: every line opens an incident of its own.
 fn line(n: usize) -> String {
@@ -22,22 +21,7 @@ fn line(n: usize) -> String {
 fn a_killed_writer_keeps_every_committed_incident_and_an_intact_index() {
     let dir = tempfile::tempdir().unwrap();
     let store = dir.path().join("store").display().to_string();
-    let mut writer = Command::new(env!("CARGO_BIN_EXE_aks-gw-logs"))
-        .args([
-            "--store",
-            &store,
-            "classify",
-            "--count",
-            "--stats",
-            "--commit-interval",
-            "20ms",
-            "-",
-        ])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let mut writer = Writer::start(&store, "20ms", &["--count"]);
     let mut stdin = writer.stdin.take().unwrap();
     let feeder = std::thread::spawn(move || {
         // Far more than is read before the kill; the pipe stays open, so
@@ -54,24 +38,15 @@ fn a_killed_writer_keeps_every_committed_incident_and_an_intact_index() {
         std::thread::sleep(std::time::Duration::from_secs(60));
     });
 
-    // Wait until a commit covers at least a few thousand lines, then kill.
-    let mut progress = BufReader::new(writer.stderr.take().unwrap());
-    let mut committed_through = 0usize;
-    let mut commits = 0;
-    let mut text = String::new();
-    while committed_through < 5_000 || commits < 3 {
-        text.clear();
-        assert!(
-            progress.read_line(&mut text).unwrap() > 0,
-            "the writer ended before the kill"
-        );
-        if let Some(rest) = text.trim_end().rsplit_once("read through line ") {
-            committed_through = rest.1.parse().unwrap();
-            commits += 1;
-        }
+    // Wait until commits cover at least a few thousand lines, then kill.
+    let (mut through, mut commits) = (0, 0);
+    while through < 5_000 || commits < 3 {
+        let (at, n) = writer.wait_for_commit(through + 1);
+        (through, commits) = (at, commits + n);
     }
-    writer.kill().unwrap(); // SIGKILL
-    let status = writer.wait().unwrap();
+    let committed_through = through as usize;
+    writer.child.kill().unwrap(); // SIGKILL
+    let status = writer.child.wait().unwrap();
     assert_eq!(
         std::os::unix::process::ExitStatusExt::signal(&status),
         Some(9)

@@ -1,10 +1,9 @@
 //! `classify` feeding the incident store, and `incident search|show|stats`
 //! reading it: filters, ids, re-reads, refusals, a second writer.
 
-use std::io::{BufRead, BufReader, Write};
-use std::process::{Command, Stdio};
+use std::io::Write;
 
-use crate::{json_lines, run, stderr, stdout, write};
+use crate::{Writer, json_lines, run, stderr, stdout, write};
 
 const BIND: &str = "2025-08-26T10:00:04.501777Z\terror\tenvoy config external/envoy/source/common/listener_manager/listener_manager_impl.cc:1150\tlistener '0.0.0.0_80' failed to bind or apply socket options: cannot bind '0.0.0.0:80': Permission denied\tthread=15";
 const PROXY_ROLE: &str = "2025-08-26T09:59:58.101230Z\tinfo\tProxy role\tips=[10.244.1.23] type=router id=httpbin-gateway-istio-6d9f7c8b5d-x2kqz.default domain=default.svc.cluster.local";
@@ -277,23 +276,8 @@ fn a_second_writer_is_refused_while_searches_go_on() {
     let dir = tempfile::tempdir().unwrap();
     let store = dir.path().join("store").display().to_string();
     // A writer that holds the store: classify reading a stdin kept open.
-    let mut writer = Command::new(env!("CARGO_BIN_EXE_aks-gw-logs"))
-        .args([
-            "--store",
-            &store,
-            "classify",
-            "--stats",
-            "--commit-interval",
-            "10ms",
-            "-",
-        ])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let mut writer = Writer::start(&store, "10ms", &[]);
     let mut stdin = writer.stdin.take().unwrap();
-    let mut progress = BufReader::new(writer.stderr.take().unwrap());
     // A hit commits once the interval has passed since the last commit, and
     // the reader passes a line on when the next one shows it has no
     // continuation: after the log, hits keep coming, spaced out, until a
@@ -313,19 +297,7 @@ fn a_second_writer_is_refused_while_searches_go_on() {
             stdin
         })
     };
-    let mut line = String::new();
-    let through = |l: &str| {
-        l.trim_end()
-            .rsplit_once("read through line ")
-            .and_then(|(_, n)| n.parse::<u64>().ok())
-    };
-    while through(&line).is_none_or(|n| n < 4) {
-        line.clear();
-        assert!(
-            progress.read_line(&mut line).unwrap() > 0,
-            "the writer ended early"
-        );
-    }
+    writer.wait_for_commit(4);
     stop.store(true, std::sync::atomic::Ordering::Relaxed);
     let stdin = feeder.join().unwrap();
 
@@ -337,7 +309,7 @@ fn a_second_writer_is_refused_while_searches_go_on() {
     assert_eq!(second.status.code(), Some(2));
     let err = stderr(&second);
     assert!(
-        err.contains(&format!("is in use by process {}", writer.id())),
+        err.contains(&format!("is in use by process {}", writer.child.id())),
         "{err}"
     );
     assert_eq!(
@@ -347,7 +319,7 @@ fn a_second_writer_is_refused_while_searches_go_on() {
     );
 
     drop(stdin);
-    assert!(writer.wait().unwrap().code().is_some());
+    assert!(writer.child.wait().unwrap().code().is_some());
     assert_eq!(
         run(
             &["--store", &store, "classify", "--fail-on", "never", "-"],

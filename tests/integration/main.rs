@@ -61,3 +61,60 @@ pub fn json_lines(text: &str) -> Vec<serde_json::Value> {
         .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON: {l}: {e}")))
         .collect()
 }
+
+/// `classify -` writing into `store`, with stdin held open by the test and
+/// `--stats` progress lines on stderr: a writer that runs until told.
+pub struct Writer {
+    pub child: std::process::Child,
+    pub stdin: Option<std::process::ChildStdin>,
+    progress: std::io::BufReader<std::process::ChildStderr>,
+}
+
+impl Writer {
+    /// Starts it, committing every `interval` (`10ms`, say); `extra` goes
+    /// before the `-`.
+    pub fn start(store: &str, interval: &str, extra: &[&str]) -> Writer {
+        let mut args = vec![
+            "--store",
+            store,
+            "classify",
+            "--stats",
+            "--commit-interval",
+            interval,
+        ];
+        args.extend_from_slice(extra);
+        args.push("-");
+        let mut child = Command::new(env!("CARGO_BIN_EXE_aks-gw-logs"))
+            .args(&args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("binary starts");
+        let stdin = child.stdin.take();
+        let progress = std::io::BufReader::new(child.stderr.take().expect("stderr piped"));
+        Writer {
+            child,
+            stdin,
+            progress,
+        }
+    }
+
+    /// Reads progress until a commit covers line `line` of stdin; returns
+    /// the line the last commit read was through and how many commits it saw.
+    pub fn wait_for_commit(&mut self, line: u64) -> (u64, u32) {
+        use std::io::BufRead;
+        let (mut through, mut commits) = (0, 0);
+        let mut text = String::new();
+        while through < line {
+            text.clear();
+            let n = self.progress.read_line(&mut text).expect("stderr readable");
+            assert!(n > 0, "the writer ended before line {line} was committed");
+            if let Some((_, at)) = text.trim_end().rsplit_once("read through line ") {
+                through = at.parse().expect("a line number");
+                commits += 1;
+            }
+        }
+        (through, commits)
+    }
+}
