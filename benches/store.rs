@@ -273,10 +273,13 @@ fn main() {
     );
 
     let store = Store::open(&dir, Mode::Read).unwrap();
-    let queries = searches(300);
+    let queries = searches(320);
     let mut found = 0usize;
     let mut times = Vec::new();
-    for (term, severity, gw) in &queries {
+    // The first 20 queries warm the page cache and the readers; the first
+    // one's time is reported on its own.
+    let mut first = None;
+    for (n, (term, severity, gw)) in queries.iter().enumerate() {
         let search = Search {
             text: term.clone(),
             severity: Severity::from_name(severity),
@@ -285,15 +288,22 @@ fn main() {
             ..Search::default()
         };
         let started = Instant::now();
-        found += store.search(&search).unwrap().len();
-        times.push(started.elapsed());
+        let hits = store.search(&search).unwrap().len();
+        let took = started.elapsed();
+        first.get_or_insert(took);
+        if n >= 20 {
+            found += hits;
+            times.push(took);
+        }
     }
     times.sort();
     println!(
-        "search in-process (term + severity + gateway, limit 20, {} queries, {found} incidents found): p50 {} p99 {} (target p99 < 20 ms)",
+        "search in-process (term + severity + gateway, limit 20, {} queries after 20 to warm up, {found} incidents found): p50 {} p99 {} max {} (target p99 < 20 ms); the very first query: {}",
         times.len(),
         ms(percentile(&times, 0.5)),
-        ms(percentile(&times, 0.99))
+        ms(percentile(&times, 0.99)),
+        ms(percentile(&times, 1.0)),
+        ms(first.unwrap_or_default())
     );
 
     let bin = binary();
@@ -312,6 +322,7 @@ fn main() {
     starts.sort();
     let mut whole: Vec<Duration> = queries
         .iter()
+        .skip(20)
         .take(100)
         .map(|(term, severity, gw)| {
             run(&[
