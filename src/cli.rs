@@ -73,6 +73,9 @@ pub enum Command {
     /// Classify log lines, Events and status conditions from files or stdin.
     #[command(after_help = CLASSIFY_HELP)]
     Classify(ClassifyArgs),
+    /// Analyse a support bundle offline: which Gateway is broken and why.
+    #[command(subcommand, after_help = BUNDLE_HELP)]
+    Bundle(BundleCommand),
     /// Search the incident store: what happened, where, and what to do.
     #[command(subcommand, after_help = INCIDENT_HELP)]
     Incident(IncidentCommand),
@@ -147,6 +150,57 @@ pub struct ClassifyArgs {
     /// always are at the end).
     #[arg(long, default_value = "5s", value_name = "DURATION", value_parser = parse_duration)]
     pub commit_interval: chrono::Duration,
+}
+
+const BUNDLE_HELP: &str = "\
+Bundles: `istioctl bug-report` archives, `kubectl cluster-info dump` trees,
+troubleshoot.sh support bundles, and plain directories or log files; read
+as directories, .tar, .tar.gz/.tgz or .zip, in place (nothing is extracted).
+
+Examples:
+  aks-gw-logs bundle analyze bug-report.tar.gz
+  aks-gw-logs bundle analyze ./cluster-dump --cluster aks-prod
+  aks-gw-logs bundle analyze support-bundle.tar.gz --format json | jq .signature";
+
+/// `bundle` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum BundleCommand {
+    /// Classify every log, Event and object in a bundle and report incidents by Gateway.
+    #[command(after_help = BUNDLE_HELP)]
+    Analyze(BundleArgs),
+}
+
+/// `bundle analyze` options.
+#[derive(Debug, ClapArgs)]
+pub struct BundleArgs {
+    /// The bundle: a directory, a .tar, .tar.gz/.tgz or .zip archive, or one log file.
+    #[arg(value_name = "PATH")]
+    pub path: PathBuf,
+
+    /// The cluster the bundle comes from (default: the bundle's file name).
+    #[arg(long, value_name = "NAME")]
+    pub cluster: Option<String>,
+
+    /// How to print the report.
+    #[arg(long, value_enum, default_value_t = BundleFormat::Terminal, value_name = "FORMAT")]
+    pub format: BundleFormat,
+
+    /// Exit with status 1 when an incident at or above this severity is found.
+    #[arg(long, value_enum, default_value_t = FailOn::Error, value_name = "SEVERITY")]
+    pub fail_on: FailOn,
+
+    /// An incident with no new hit for this long is closed.
+    #[arg(long, default_value = "15m", value_name = "DURATION", value_parser = parse_duration)]
+    pub quiet_window: chrono::Duration,
+}
+
+/// `bundle analyze --format` values.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum BundleFormat {
+    /// Gateways first, then their incidents with evidence, then what to do.
+    Terminal,
+    /// One JSON object per incident.
+    Json,
 }
 
 fn parse_duration(text: &str) -> Result<chrono::Duration, String> {

@@ -405,6 +405,14 @@ fn gateway_of(origin: &Origin, record: &Record, object: &ObjectRef) -> Option<St
     if object.kind == "Gateway" {
         return Some(object.qualified_name());
     }
+    // istio names a Gateway's Service like its Deployment: `<gateway>-istio`.
+    if object.kind == "Service"
+        && let Some(gateway) = object.name.strip_suffix("-istio").filter(|g| !g.is_empty())
+    {
+        return Some(
+            ObjectRef::new("Gateway", object.namespace.as_deref(), gateway).qualified_name(),
+        );
+    }
     if let Some(parent) = record.get(&Field::Parent) {
         return Some(parent.to_string());
     }

@@ -21,6 +21,7 @@
 //! - [`cli`] holds the raw command line; [`commands`] one module per subcommand;
 //!   [`output`] and [`sanitize`] print safely; [`when`] reads times and durations.
 
+pub mod bundle;
 pub mod classify;
 pub mod cli;
 pub mod commands;
@@ -40,7 +41,7 @@ pub mod when;
 
 use std::io::IsTerminal;
 
-use cli::{Args, ColorChoice, Command, IncidentCommand, PatternsCommand};
+use cli::{Args, BundleCommand, ColorChoice, Command, IncidentCommand, PatternsCommand};
 use input::Engine;
 use output::Style;
 use signature::SignatureSet;
@@ -154,6 +155,17 @@ pub fn run(args: Args) -> anyhow::Result<ExitStatus> {
                 false => Some(Store::open(&store_dir(&args)?, Mode::Write)?),
             };
             Ok(commands::classify::run(c, &engine, store, style))
+        }
+        Command::Bundle(BundleCommand::Analyze(b)) => {
+            let engine = Engine::new(load_signatures(args.patterns.as_deref())?);
+            let style = Style {
+                color: style.color && b.format == cli::BundleFormat::Terminal,
+            };
+            let store = match args.no_store {
+                true => None,
+                false => Some(Store::open(&store_dir(&args)?, Mode::Write)?),
+            };
+            commands::bundle::analyze(b, &engine, store, style)
         }
         Command::Incident(command) => {
             if args.no_store {

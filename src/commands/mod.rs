@@ -2,6 +2,7 @@
 //! settings and returns the exit status; nothing here parses text formats or
 //! matches signatures itself.
 
+pub mod bundle;
 pub mod classify;
 pub mod incident;
 pub mod patterns;

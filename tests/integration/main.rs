@@ -2,6 +2,7 @@
 //! directories, stdin, exit codes, stderr messages. One integration-test
 //! binary; modules per command.
 
+mod bundle;
 mod classify;
 mod crash;
 mod incident;

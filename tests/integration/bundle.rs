@@ -1,0 +1,158 @@
+//! `aks-gw-logs bundle analyze`: archives read in place, entries named in
+//! the evidence, incidents by Gateway, bad archives reported by entry.
+
+use std::io::Write;
+use std::path::Path;
+
+use crate::{json_lines, run, stderr, stdout};
+
+const SAMPLES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/corpus/samples");
+const POD: &str = "httpbin-gateway-istio-6d9f7c8b5d-x2kqz";
+
+/// A small `istioctl bug-report` archive from the sample inputs.
+fn bug_report(dir: &Path) -> String {
+    let sample = |name: &str| std::fs::read(Path::new(SAMPLES).join(name)).unwrap();
+    let mut tar = tar::Builder::new(Vec::new());
+    let mut add = |path: &str, data: &[u8]| {
+        let mut h = tar::Header::new_gnu();
+        h.set_size(data.len() as u64);
+        h.set_mode(0o644);
+        h.set_cksum();
+        tar.append_data(&mut h, path, data).unwrap();
+    };
+    add(
+        &format!("bug-report/proxies/default/{POD}/istio-proxy.log"),
+        &sample("httpbin-gateway-istio.log"),
+    );
+    add(
+        &format!("bug-report/proxies/default/{POD}/config_dump?include_eds"),
+        b"{}",
+    );
+    add("bug-report/cluster/events", &sample("events.txt"));
+    add("bug-report/cluster/crs", &sample("httpbin-gateway.yaml"));
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    gz.write_all(&tar.into_inner().unwrap()).unwrap();
+    let path = dir.join("bug-report.tar.gz");
+    std::fs::write(&path, gz.finish().unwrap()).unwrap();
+    path.display().to_string()
+}
+
+#[test]
+fn a_bug_report_is_read_in_place_and_reported_by_gateway() {
+    let dir = tempfile::tempdir().unwrap();
+    let bundle = bug_report(dir.path());
+    let store = dir.path().join("store").display().to_string();
+    let out = run(&["--store", &store, "bundle", "analyze", &bundle], b"", &[]);
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "error-level incidents: {}",
+        stderr(&out)
+    );
+    let text = stdout(&out);
+    assert!(
+        text.starts_with(&format!(
+            "{bundle} (TarGz, istioctl bug-report): 3 entries read, 1 skipped"
+        )),
+        "{text}"
+    );
+    let gateways: Vec<&str> = text
+        .lines()
+        .skip_while(|l| *l != "Gateways")
+        .skip(1)
+        .take_while(|l| !l.is_empty())
+        .collect();
+    assert!(
+        gateways[0]
+            .trim_start()
+            .starts_with("default/httpbin-gateway")
+            && gateways[0].contains("critical"),
+        "{gateways:?}"
+    );
+    assert!(text.contains(&format!("bug-report/proxies/default/{POD}/istio-proxy.log:10  listener '0.0.0.0_80' failed to bind")), "{text}");
+    assert!(text.contains("bug-report/cluster/events:3"), "{text}");
+    assert!(text.contains("What to do"), "{text}");
+    assert_eq!(
+        dir.path().read_dir().unwrap().count(),
+        2,
+        "nothing extracted beside the bundle and the store"
+    );
+
+    // The incidents went to the store, named after the bundle's cluster.
+    let found = json_lines(&stdout(&run(
+        &[
+            "--store",
+            &store,
+            "incident",
+            "search",
+            "--json",
+            "--gateway",
+            "httpbin-gateway",
+        ],
+        b"",
+        &[],
+    )));
+    assert!(found.len() >= 5, "{found:?}");
+    assert!(found.iter().all(|i| i["cluster"] == "bug-report"));
+    let json = json_lines(&stdout(&run(
+        &[
+            "--no-store",
+            "bundle",
+            "analyze",
+            "--format",
+            "json",
+            &bundle,
+        ],
+        b"",
+        &[],
+    )));
+    let bind = json
+        .iter()
+        .find(|i| i["signature"] == "proxy.listener_bind_failed")
+        .unwrap();
+    assert_eq!(bind["pods"][0], POD);
+    assert_eq!(bind["samples"][0]["line"], 10);
+}
+
+#[test]
+fn a_damaged_bundle_is_reported_by_entry_and_the_rest_analysed() {
+    let dir = tempfile::tempdir().unwrap();
+    let bundle = bug_report(dir.path());
+    let bytes = std::fs::read(&bundle).unwrap();
+    let cut = dir.path().join("cut.tar.gz");
+    std::fs::write(&cut, &bytes[..bytes.len() * 3 / 4]).unwrap();
+    let out = run(
+        &[
+            "--no-store",
+            "bundle",
+            "analyze",
+            "--fail-on",
+            "never",
+            &cut.display().to_string(),
+        ],
+        b"",
+        &[],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(
+        err.contains("cut.tar.gz: ") && (err.contains("corrupt") || err.contains("truncated")),
+        "{err}"
+    );
+    assert!(
+        stdout(&out).contains("proxy.listener_bind_failed"),
+        "entries before the damage were analysed"
+    );
+
+    let missing = run(
+        &["--no-store", "bundle", "analyze", "/nonexistent/bundle.tgz"],
+        b"",
+        &[],
+    );
+    assert_eq!(missing.status.code(), Some(2));
+    assert!(
+        stderr(&missing).contains("no such file"),
+        "{}",
+        stderr(&missing)
+    );
+}
