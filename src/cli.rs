@@ -201,6 +201,8 @@ pub enum BundleFormat {
     Terminal,
     /// One JSON object per incident.
     Json,
+    /// Markdown for a support ticket: a Gateway table, incidents with evidence, what to do.
+    Markdown,
 }
 
 fn parse_duration(text: &str) -> Result<chrono::Duration, String> {

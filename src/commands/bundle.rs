@@ -72,6 +72,7 @@ pub fn analyze(
     );
     let mut layouts = BTreeSet::new();
     let (mut read, mut skipped) = (0u64, 0u64);
+    let mut progress = Progress::new();
     let mut bundle_problems: Vec<BundleProblem> = Vec::new();
     let mut unreadable: Vec<BundleProblem> = Vec::new();
     let container = bundle::read(
@@ -88,6 +89,7 @@ pub fn analyze(
             };
             read += 1;
             layouts.insert(layout);
+            progress.show(read, entry);
             pipeline.printer_mut().entry.clone_from(&entry.path);
             pipeline.printer_mut().in_entry = 0;
             pipeline.set_origin(Origin {
@@ -113,6 +115,7 @@ pub fn analyze(
             super::classify::describe_io_error(&e)
         )
     })?;
+    progress.clear();
     bundle_problems.append(&mut unreadable);
     let incidents: Vec<Incident> = pipeline.grouper().incidents().cloned().collect();
     let (_, store_error) = pipeline.finish(Utc::now());
@@ -145,6 +148,7 @@ pub fn analyze(
             }
         }
         BundleFormat::Terminal => report(&mut out, &summary, &incidents, style)?,
+        BundleFormat::Markdown => markdown(&mut out, &summary, &incidents)?,
     }
     out.flush()?;
     if store_error.is_some() {
@@ -155,6 +159,54 @@ pub fn analyze(
         Some(t) if worst.is_some_and(|w| w >= t) => ExitStatus::Found,
         _ => ExitStatus::Ok,
     })
+}
+
+/// A one-line progress display on stderr: only on a terminal, and only
+/// once the work has taken more than a second.
+struct Progress {
+    started: std::time::Instant,
+    drawn: Option<std::time::Instant>,
+    bytes: u64,
+    on: bool,
+}
+
+impl Progress {
+    fn new() -> Progress {
+        use std::io::IsTerminal;
+        Progress {
+            started: std::time::Instant::now(),
+            drawn: None,
+            bytes: 0,
+            on: io::stderr().is_terminal(),
+        }
+    }
+
+    fn show(&mut self, entries: u64, entry: &bundle::Entry) {
+        self.bytes += entry.size.unwrap_or(0);
+        let due = self.drawn.is_none_or(|t| t.elapsed().as_millis() >= 100);
+        if !self.on || self.started.elapsed().as_secs() < 1 || !due {
+            return;
+        }
+        self.drawn = Some(std::time::Instant::now());
+        let name: String = for_terminal(&entry.path)
+            .chars()
+            .rev()
+            .take(60)
+            .collect::<Vec<_>>()
+            .into_iter()
+            .rev()
+            .collect();
+        eprint!(
+            "\r\x1b[Kaks-gw-logs: {entries} entries, {} MB: {name}",
+            self.bytes >> 20
+        );
+    }
+
+    fn clear(&self) {
+        if self.drawn.is_some() {
+            eprint!("\r\x1b[K");
+        }
+    }
 }
 
 /// The bundle's name without archive extensions: the default cluster name.
@@ -169,6 +221,38 @@ fn bundle_name(path: &Path) -> String {
         .to_string()
 }
 
+/// Incidents by Gateway (`(no Gateway)` for the rest), each list worst
+/// first, the Gateways with the worst incident first.
+fn by_gateway(incidents: &[Incident]) -> Vec<(String, Vec<&Incident>)> {
+    let mut groups: BTreeMap<String, Vec<&Incident>> = BTreeMap::new();
+    for inc in incidents {
+        let gateway = inc.gateway.clone().unwrap_or_else(|| "(no Gateway)".into());
+        groups.entry(gateway).or_default().push(inc);
+    }
+    for list in groups.values_mut() {
+        list.sort_by(|a, b| b.severity.cmp(&a.severity).then(b.count.cmp(&a.count)));
+    }
+    let mut order: Vec<(String, Vec<&Incident>)> = groups.into_iter().collect();
+    order.sort_by(|a, b| b.1[0].severity.cmp(&a.1[0].severity).then(a.0.cmp(&b.0)));
+    order
+}
+
+/// The signatures of a Gateway's incidents, once each, sorted.
+fn signatures_of(list: &[&Incident]) -> String {
+    let sigs: BTreeSet<&str> = list.iter().map(|i| i.signature.as_str()).collect();
+    sigs.into_iter().collect::<Vec<_>>().join(", ")
+}
+
+/// Each signature's first incident, in report order (for "what to do").
+fn remediations<'i>(order: &[(String, Vec<&'i Incident>)]) -> Vec<&'i Incident> {
+    let mut done = BTreeSet::new();
+    order
+        .iter()
+        .flat_map(|(_, list)| list.iter().copied())
+        .filter(|inc| done.insert(inc.signature.as_str()))
+        .collect()
+}
+
 /// The terminal report: which Gateways are hit and how badly, then each
 /// Gateway's incidents, worst first, with evidence, then what to do.
 fn report(
@@ -179,75 +263,113 @@ fn report(
 ) -> io::Result<()> {
     writeln!(out, "{}", style.bold(&for_terminal(summary)))?;
     if incidents.is_empty() {
-        writeln!(out, "\nNo failure signature found in the bundle.")?;
-        return Ok(());
+        return writeln!(out, "\nNo failure signature found in the bundle.");
     }
-    let mut by_gateway: BTreeMap<String, Vec<&Incident>> = BTreeMap::new();
-    for inc in incidents {
-        by_gateway
-            .entry(inc.gateway.clone().unwrap_or_else(|| "(no Gateway)".into()))
-            .or_default()
-            .push(inc);
-    }
-    for list in by_gateway.values_mut() {
-        list.sort_by(|a, b| b.severity.cmp(&a.severity).then(b.count.cmp(&a.count)));
-    }
-    let mut order: Vec<(&String, &Vec<&Incident>)> = by_gateway.iter().collect();
-    order.sort_by(|a, b| b.1[0].severity.cmp(&a.1[0].severity).then(a.0.cmp(b.0)));
-
+    let order = by_gateway(incidents);
     writeln!(out, "\n{}", style.bold("Gateways"))?;
     for (gw, list) in &order {
-        let sigs: BTreeSet<&str> = list.iter().map(|i| i.signature.as_str()).collect();
-        writeln!(
-            out,
-            "  {:<40} {} {} incident{}: {}",
-            for_terminal(gw),
+        let plural = if list.len() == 1 { "" } else { "s" };
+        let (worst, n, sigs) = (
             style.severity(list[0].severity),
             list.len(),
-            if list.len() == 1 { "" } else { "s" },
-            sigs.into_iter().collect::<Vec<_>>().join(", ")
+            signatures_of(list),
+        );
+        writeln!(
+            out,
+            "  {:<40} {worst} {n} incident{plural}: {sigs}",
+            for_terminal(gw)
         )?;
     }
     for (gw, list) in &order {
         writeln!(out, "\n{}", style.bold(&for_terminal(gw)))?;
-        for inc in list.iter() {
+        for inc in list {
+            let object = inc.object.to_string();
+            let object = for_terminal(&object);
+            let title = style.dim(&for_terminal(&inc.title));
+            let sev = style.severity(inc.severity);
             writeln!(
                 out,
-                "  {} {}  x{}  {}  {}",
-                style.severity(inc.severity),
-                inc.signature,
-                inc.count,
-                for_terminal(&inc.object.to_string()),
-                style.dim(&for_terminal(&inc.title))
+                "  {sev} {}  x{}  {object}  {title}",
+                inc.signature, inc.count
             )?;
             if let Some(s) = inc.samples.first() {
+                let text: String = s.text.chars().take(160).collect();
                 writeln!(
                     out,
                     "      {}:{}  {}",
                     for_terminal(&s.input),
                     s.line,
-                    for_terminal(&s.text.chars().take(160).collect::<String>())
+                    for_terminal(&text)
                 )?;
             }
         }
     }
     writeln!(out, "\n{}", style.bold("What to do"))?;
-    let mut done = BTreeSet::new();
-    for (_, list) in &order {
-        for inc in list.iter() {
-            if !done.insert(inc.signature.as_str()) {
-                continue;
-            }
+    for inc in remediations(&order) {
+        writeln!(
+            out,
+            "\n  {} {}",
+            style.bold(&inc.signature),
+            for_terminal(&inc.guide_step)
+        )?;
+        for line in inc.remediation.lines() {
+            writeln!(out, "    {}", for_terminal(line))?;
+        }
+    }
+    Ok(())
+}
+
+/// The Markdown report, for a support ticket. Log text goes in code spans
+/// and blocks, with backticks, pipes and control characters neutralised.
+fn markdown(out: &mut impl Write, summary: &str, incidents: &[Incident]) -> io::Result<()> {
+    let code = |t: &str| for_terminal(t).replace('`', "'").replace('|', "\\|");
+    writeln!(out, "# Bundle analysis\n\n{}\n", code(summary))?;
+    if incidents.is_empty() {
+        return writeln!(out, "No failure signature found in the bundle.");
+    }
+    let order = by_gateway(incidents);
+    writeln!(
+        out,
+        "| Gateway | Worst | Incidents | Signatures |\n|---|---|---|---|"
+    )?;
+    for (gw, list) in &order {
+        let worst = list[0].severity.as_str();
+        writeln!(
+            out,
+            "| `{}` | {worst} | {} | {} |",
+            code(gw),
+            list.len(),
+            signatures_of(list)
+        )?;
+    }
+    for (gw, list) in &order {
+        writeln!(out, "\n## `{}`\n", code(gw))?;
+        for inc in list {
+            let (sev, object, title) = (
+                inc.severity.as_str(),
+                code(&inc.object.to_string()),
+                code(&inc.title),
+            );
             writeln!(
                 out,
-                "\n  {} {}",
-                style.bold(&inc.signature),
-                for_terminal(&inc.guide_step)
+                "- **{sev}** `{}` x{} on `{object}`: {title}",
+                inc.signature, inc.count
             )?;
-            for line in inc.remediation.lines() {
-                writeln!(out, "    {}", for_terminal(line))?;
+            if let Some(s) = inc.samples.first() {
+                writeln!(
+                    out,
+                    "  - evidence `{}:{}`\n\n    ```text\n    {}\n    ```",
+                    code(&s.input),
+                    s.line,
+                    code(&s.text)
+                )?;
             }
         }
+    }
+    writeln!(out, "\n## What to do")?;
+    for inc in remediations(&order) {
+        let (guide, remedy) = (code(&inc.guide_step), for_terminal(&inc.remediation));
+        writeln!(out, "\n### `{}`\n\n{guide}\n\n{remedy}", inc.signature)?;
     }
     Ok(())
 }

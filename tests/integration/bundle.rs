@@ -94,6 +94,24 @@ fn a_bug_report_is_read_in_place_and_reported_by_gateway() {
     )));
     assert!(found.len() >= 5, "{found:?}");
     assert!(found.iter().all(|i| i["cluster"] == "bug-report"));
+    let md = stdout(&run(
+        &[
+            "--no-store",
+            "bundle",
+            "analyze",
+            "--format",
+            "markdown",
+            &bundle,
+        ],
+        b"",
+        &[],
+    ));
+    assert!(md.starts_with("# Bundle analysis\n"), "{md}");
+    assert!(
+        md.contains("| `default/httpbin-gateway` | critical |"),
+        "{md}"
+    );
+    assert!(md.contains("### `proxy.listener_bind_failed`"), "{md}");
     let json = json_lines(&stdout(&run(
         &[
             "--no-store",
