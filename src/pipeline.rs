@@ -154,9 +154,10 @@ impl<P: Sink> Sink for Pipeline<'_, '_, P> {
         self.printer.problem(problem);
     }
 
-    /// A pod named by the input itself counts unless `--pod` said otherwise.
+    /// A pod named by the input itself fills in what the source did not say
+    /// (unless the source named another pod).
     fn pod_identified(&mut self, pod: &str, namespace: &str) {
-        if self.origin.pod.is_none() {
+        if self.origin.pod.as_deref().is_none_or(|p| p == pod) {
             self.origin.pod = Some(pod.to_string());
             self.origin
                 .namespace

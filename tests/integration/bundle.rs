@@ -174,3 +174,58 @@ fn a_damaged_bundle_is_reported_by_entry_and_the_rest_analysed() {
         stderr(&missing)
     );
 }
+
+/// Every sample bundle in `corpus/bundles/` (one per layout, built by
+/// `make_bundles.py`) gives exactly the incidents its `.expected` file lists.
+#[test]
+fn sample_bundles_give_their_expected_incidents() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("corpus/bundles");
+    let mut checked = 0;
+    for expected in std::fs::read_dir(&dir).unwrap().flatten() {
+        let path = expected.path();
+        let Some(name) = path
+            .file_name()
+            .unwrap()
+            .to_str()
+            .unwrap()
+            .strip_suffix(".expected")
+        else {
+            continue;
+        };
+        let want: std::collections::BTreeSet<String> = std::fs::read_to_string(&path)
+            .unwrap()
+            .lines()
+            .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
+            .map(str::to_string)
+            .collect();
+        let bundle = dir.join(name).display().to_string();
+        let out = run(
+            &[
+                "--no-store",
+                "bundle",
+                "analyze",
+                "--format",
+                "json",
+                "--fail-on",
+                "never",
+                &bundle,
+            ],
+            b"",
+            &[],
+        );
+        assert_eq!(out.status.code(), Some(0), "{name}: {}", stderr(&out));
+        let got: std::collections::BTreeSet<String> = json_lines(&stdout(&out))
+            .iter()
+            .map(|i| {
+                format!(
+                    "{} {}",
+                    i["signature"].as_str().unwrap(),
+                    i["gateway"].as_str().unwrap_or("-")
+                )
+            })
+            .collect();
+        assert_eq!(got, want, "{name}");
+        checked += 1;
+    }
+    assert_eq!(checked, 4, "one sample bundle per layout");
+}
