@@ -98,7 +98,7 @@ pub fn read(
         Container::Tar => read_tar(BufReader::new(File::open(path)?), visit, problem),
         Container::TarGz => {
             let gz = flate2::read::MultiGzDecoder::new(BufReader::new(File::open(path)?));
-            read_tar(BufReader::with_capacity(1 << 20, gz), visit, problem)
+            read_tar(Inflated::spawn(gz), visit, problem)
         }
         Container::Zip => read_zip(File::open(path)?, visit, problem),
     }
@@ -322,6 +322,79 @@ fn read_zip(
                 message: format!("corrupt data: {e}"),
             });
         }
+    }
+}
+
+/// Decompression on a thread of its own, a few chunks ahead of the reader,
+/// so that inflating and classifying use two cores. A read error on the
+/// thread reaches the reader in order, after the bytes before it.
+struct Inflated {
+    chunks: std::sync::mpsc::Receiver<io::Result<Vec<u8>>>,
+    current: Vec<u8>,
+    at: usize,
+}
+
+/// Bytes per chunk handed from the inflating thread.
+const CHUNK: usize = 1 << 20;
+
+impl Inflated {
+    fn spawn(mut input: impl Read + Send + 'static) -> Inflated {
+        let (send, chunks) = std::sync::mpsc::sync_channel(4);
+        std::thread::spawn(move || {
+            loop {
+                let mut chunk = vec![0u8; CHUNK];
+                let mut filled = 0;
+                let result = loop {
+                    match input.read(&mut chunk[filled..]) {
+                        Ok(0) => break Ok(()),
+                        Ok(n) => {
+                            filled += n;
+                            if filled == CHUNK {
+                                break Ok(());
+                            }
+                        }
+                        Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                        Err(e) => break Err(e),
+                    }
+                };
+                chunk.truncate(filled);
+                let done = filled < CHUNK;
+                if filled > 0 && send.send(Ok(chunk)).is_err() {
+                    return;
+                }
+                if let Err(e) = result {
+                    let _ = send.send(Err(e));
+                    return;
+                }
+                if done {
+                    return;
+                }
+            }
+        });
+        Inflated {
+            chunks,
+            current: Vec::new(),
+            at: 0,
+        }
+    }
+}
+
+impl Read for Inflated {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        while self.at == self.current.len() {
+            match self.chunks.recv() {
+                Ok(Ok(chunk)) => {
+                    self.current = chunk;
+                    self.at = 0;
+                }
+                Ok(Err(e)) => return Err(e),
+                Err(_) => return Ok(0),
+            }
+        }
+        let n = buf.len().min(self.current.len() - self.at);
+        buf[..n].copy_from_slice(&self.current[self.at..self.at + n]);
+        self.at += n;
+        Ok(n)
     }
 }
 
