@@ -238,17 +238,7 @@ fn read_tar(
             path,
             size: item.header().size().ok(),
         };
-        let mut guarded = Guarded {
-            inner: (&mut item).take(MAX_ENTRY),
-            error: None,
-        };
-        visit(&entry, &mut guarded);
-        if let Some(e) = guarded.error {
-            problem(BundleProblem {
-                entry: entry.path.clone(),
-                message: format!("corrupt data: {e}"),
-            });
-        }
+        visit_guarded(&entry, (&mut item).take(MAX_ENTRY), visit, problem);
     }
 }
 
@@ -311,17 +301,33 @@ fn read_zip(
             size: Some(size),
         };
         // The declared size may lie: never read past it (or the limit).
-        let mut guarded = Guarded {
-            inner: (&mut item).take(size.min(MAX_ENTRY)),
-            error: None,
-        };
-        visit(&entry, &mut guarded);
-        if let Some(e) = guarded.error {
-            problem(BundleProblem {
-                entry: entry.path.clone(),
-                message: format!("corrupt data: {e}"),
-            });
-        }
+        visit_guarded(
+            &entry,
+            (&mut item).take(size.min(MAX_ENTRY)),
+            visit,
+            problem,
+        );
+    }
+}
+
+/// Visits an entry through [`Guarded`]; a read error is reported as
+/// corrupt data once the visit has made what it could of the bytes before.
+fn visit_guarded(
+    entry: &Entry,
+    reader: impl Read,
+    visit: &mut dyn FnMut(&Entry, &mut dyn Read),
+    problem: &mut dyn FnMut(BundleProblem),
+) {
+    let mut guarded = Guarded {
+        inner: reader,
+        error: None,
+    };
+    visit(entry, &mut guarded);
+    if let Some(e) = guarded.error {
+        problem(BundleProblem {
+            entry: entry.path.clone(),
+            message: format!("corrupt data: {e}"),
+        });
     }
 }
 
