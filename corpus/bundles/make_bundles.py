@@ -95,6 +95,36 @@ EVENTS = {
 }
 
 
+# A Gateway with every condition True: the report lists it as healthy.
+HEALTHY_GATEWAY = b"""apiVersion: gateway.networking.k8s.io/v1
+kind: Gateway
+metadata:
+  name: edge-gw
+  namespace: edge
+spec:
+  gatewayClassName: istio
+  listeners:
+  - name: https
+    port: 443
+    protocol: HTTPS
+status:
+  conditions:
+  - lastTransitionTime: "2025-08-26T10:00:05Z"
+    message: Resource accepted
+    observedGeneration: 1
+    reason: Accepted
+    status: "True"
+    type: Accepted
+  - lastTransitionTime: "2025-08-26T10:00:05Z"
+    message: Resource programmed, assigned to service(s) edge-gw-istio.edge.svc.cluster.local:443
+    observedGeneration: 1
+    reason: Programmed
+    status: "True"
+    type: Programmed
+---
+"""
+
+
 def dump_section(pod, ns, container, text):
     return (
         "==== START logs for container %s of pod %s/%s ====\n" % (container, ns, pod)
@@ -162,7 +192,7 @@ def main():
         {
             "bug-report/versions": b"client version: 1.26.3\ncontrol plane version: 1.26.3\n",
             "bug-report/cluster/events": sample("events.txt"),
-            "bug-report/cluster/crs": sample("httpbin-gateway.yaml"),
+            "bug-report/cluster/crs": HEALTHY_GATEWAY + sample("httpbin-gateway.yaml"),
             "bug-report/istio/aks-istio-system/%s/discovery.log" % ISTIOD: ISTIOD_LOG,
             "bug-report/istio/aks-istio-system/%s/debug/syncz" % ISTIOD: b"[]\n",
             "bug-report/proxies/default/%s/istio-proxy.log" % GW_POD: gateway_log + PREVIOUS_LOG,
@@ -201,6 +231,7 @@ def main():
             root + "/cluster-resources/pods/logs/shop/%s/istio-proxy.log" % SHOP_POD: SHOP_PROXY_LOG,
             root + "/cluster-resources/events/shop.json": json.dumps(EVENTS, indent=2).encode() + b"\n",
             root + "/custom-resources/gateways.gateway.networking.k8s.io/default.yaml": sample("httpbin-gateway.yaml"),
+            root + "/custom-resources/gateways.gateway.networking.k8s.io/edge.yaml": HEALTHY_GATEWAY,
         },
     )
     expected(

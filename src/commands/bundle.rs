@@ -15,24 +15,34 @@ use crate::bundle::{self, BundleProblem, layout};
 use crate::classify::Hit;
 use crate::cli::{BundleArgs, BundleFormat};
 use crate::group::{Grouper, Origin};
-use crate::incident::Incident;
+use crate::incident::{Incident, ObjectRef};
 use crate::input::{Engine, Scope, Sink, scan};
 use crate::output::{MAX_PROBLEMS_PER_INPUT, Style};
 use crate::parse::Problem;
 use crate::pipeline::{DEFAULT_COMMIT_INTERVAL, Pipeline};
-use crate::record::Record;
+use crate::record::{Field, Record};
 use crate::sanitize::for_terminal;
 use crate::store::Store;
 
 /// Prints problems of the entry being read, at most so many per entry.
-struct Problems {
+/// What the report needs beside incidents: problems (printed as they come,
+/// at most so many per entry) and every Gateway the bundle's objects name.
+struct Seen {
     entry: String,
     in_entry: u64,
     total: u64,
+    gateways: BTreeSet<String>,
 }
 
-impl Sink for Problems {
-    fn record(&mut self, _record: &Record, _hit: Option<&Hit>) {}
+impl Sink for Seen {
+    fn record(&mut self, record: &Record, _hit: Option<&Hit>) {
+        if record.get(&Field::ObjectKind) == Some("Gateway")
+            && let Some(name) = record.get(&Field::ObjectName)
+        {
+            let gateway = ObjectRef::new("Gateway", record.get(&Field::Namespace), name);
+            self.gateways.insert(gateway.qualified_name());
+        }
+    }
 
     fn problem(&mut self, problem: &Problem) {
         self.total += 1;
@@ -57,10 +67,11 @@ pub fn analyze(
 ) -> anyhow::Result<ExitStatus> {
     let path = &args.path;
     let cluster = args.cluster.clone().unwrap_or_else(|| bundle_name(path));
-    let mut problems = Problems {
+    let mut problems = Seen {
         entry: String::new(),
         in_entry: 0,
         total: 0,
+        gateways: BTreeSet::new(),
     };
     let grouper = Grouper::new(&engine.set, args.quiet_window, Utc::now());
     let mut pipeline = Pipeline::new(
@@ -79,13 +90,15 @@ pub fn analyze(
         path,
         &mut |entry, reader| {
             let (layout, content) = layout::entry(&entry.path);
-            let (namespace, pod) = match content {
+            // Objects are read whole (Scope::All) to learn every Gateway,
+            // healthy ones included; logs only for their hits.
+            let (namespace, pod, scope) = match content {
                 layout::Content::Skip(_) => {
                     skipped += 1;
                     return;
                 }
-                layout::Content::Log { namespace, pod, .. } => (namespace, pod),
-                layout::Content::Objects => (None, None),
+                layout::Content::Log { namespace, pod, .. } => (namespace, pod, Scope::Hits),
+                layout::Content::Objects => (None, None, Scope::All),
             };
             read += 1;
             layouts.insert(layout);
@@ -99,7 +112,7 @@ pub fn analyze(
                 namespace,
                 gateway: None,
             });
-            if let Err(e) = scan(engine, reader, Scope::Hits, &mut pipeline) {
+            if let Err(e) = scan(engine, reader, scope, &mut pipeline) {
                 unreadable.push(BundleProblem {
                     entry: entry.path.clone(),
                     message: format!("cannot be read: {e}"),
@@ -127,7 +140,22 @@ pub fn analyze(
             p.message
         );
     }
+    // Stray files beside a known layout (a version.yaml) do not make it "plain".
+    if layouts.len() > 1 {
+        layouts.remove(&layout::Layout::Plain);
+    }
     let layouts: Vec<&str> = layouts.iter().map(|l| l.name()).collect();
+    // Gateways the bundle's objects name and no incident concerns.
+    let hit: BTreeSet<&str> = incidents
+        .iter()
+        .filter_map(|i| i.gateway.as_deref())
+        .collect();
+    let healthy: Vec<String> = problems
+        .gateways
+        .iter()
+        .filter(|g| !hit.contains(g.as_str()))
+        .cloned()
+        .collect();
     let summary = format!(
         "{} ({:?}, {}): {read} entries read, {skipped} skipped, {} problems, {} incidents",
         path.display(),
@@ -147,8 +175,8 @@ pub fn analyze(
                 writeln!(out, "{}", serde_json::to_string(inc)?)?;
             }
         }
-        BundleFormat::Terminal => report(&mut out, &summary, &incidents, style)?,
-        BundleFormat::Markdown => markdown(&mut out, &summary, &incidents)?,
+        BundleFormat::Terminal => report(&mut out, &summary, &incidents, &healthy, style)?,
+        BundleFormat::Markdown => markdown(&mut out, &summary, &incidents, &healthy)?,
     }
     out.flush()?;
     if store_error.is_some() {
@@ -259,14 +287,13 @@ fn report(
     out: &mut impl Write,
     summary: &str,
     incidents: &[Incident],
+    healthy: &[String],
     style: Style,
 ) -> io::Result<()> {
     writeln!(out, "{}", style.bold(&for_terminal(summary)))?;
-    if incidents.is_empty() {
-        return writeln!(out, "\nNo failure signature found in the bundle.");
-    }
     let order = by_gateway(incidents);
     writeln!(out, "\n{}", style.bold("Gateways"))?;
+    // Broken Gateways first, worst first; then the healthy ones.
     for (gw, list) in &order {
         let plural = if list.len() == 1 { "" } else { "s" };
         let (worst, n, sigs) = (
@@ -279,6 +306,17 @@ fn report(
             "  {:<40} {worst} {n} incident{plural}: {sigs}",
             for_terminal(gw)
         )?;
+    }
+    for gw in healthy {
+        writeln!(
+            out,
+            "  {:<40} {:<8} no incident found",
+            for_terminal(gw),
+            "ok"
+        )?;
+    }
+    if incidents.is_empty() {
+        return writeln!(out, "\nNo failure signature found in the bundle.");
     }
     for (gw, list) in &order {
         writeln!(out, "\n{}", style.bold(&for_terminal(gw)))?;
@@ -321,17 +359,24 @@ fn report(
 
 /// The Markdown report, for a support ticket. Log text goes in code spans
 /// and blocks, with backticks, pipes and control characters neutralised.
-fn markdown(out: &mut impl Write, summary: &str, incidents: &[Incident]) -> io::Result<()> {
+fn markdown(
+    out: &mut impl Write,
+    summary: &str,
+    incidents: &[Incident],
+    healthy: &[String],
+) -> io::Result<()> {
     let code = |t: &str| for_terminal(t).replace('`', "'").replace('|', "\\|");
+    let healthy_rows: String = healthy
+        .iter()
+        .map(|gw| format!("| `{}` | ok | 0 | no incident found |\n", code(gw)))
+        .collect();
     writeln!(out, "# Bundle analysis\n\n{}\n", code(summary))?;
-    if incidents.is_empty() {
-        return writeln!(out, "No failure signature found in the bundle.");
-    }
-    let order = by_gateway(incidents);
+    // Broken Gateways first, worst first; then the healthy ones.
     writeln!(
         out,
         "| Gateway | Worst | Incidents | Signatures |\n|---|---|---|---|"
     )?;
+    let order = by_gateway(incidents);
     for (gw, list) in &order {
         let worst = list[0].severity.as_str();
         writeln!(
@@ -341,6 +386,10 @@ fn markdown(out: &mut impl Write, summary: &str, incidents: &[Incident]) -> io::
             list.len(),
             signatures_of(list)
         )?;
+    }
+    write!(out, "{healthy_rows}")?;
+    if incidents.is_empty() {
+        return writeln!(out, "\nNo failure signature found in the bundle.");
     }
     for (gw, list) in &order {
         writeln!(out, "\n## `{}`\n", code(gw))?;

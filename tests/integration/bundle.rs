@@ -225,6 +225,28 @@ fn sample_bundles_give_their_expected_incidents() {
             })
             .collect();
         assert_eq!(got, want, "{name}");
+        // Gateways the objects name without an incident are listed as healthy.
+        if name.ends_with(".tar.gz") {
+            let text = stdout(&run(
+                &[
+                    "--no-store",
+                    "bundle",
+                    "analyze",
+                    "--fail-on",
+                    "never",
+                    &bundle,
+                ],
+                b"",
+                &[],
+            ));
+            let line = text
+                .lines()
+                .find(|l| l.trim_start().starts_with("edge/edge-gw"));
+            assert!(
+                line.is_some_and(|l| l.contains("no incident found")),
+                "{name}: {text}"
+            );
+        }
         checked += 1;
     }
     assert_eq!(checked, 4, "one sample bundle per layout");
