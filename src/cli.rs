@@ -160,7 +160,8 @@ as directories, .tar, .tar.gz/.tgz or .zip, in place (nothing is extracted).
 Examples:
   aks-gw-logs bundle analyze bug-report.tar.gz
   aks-gw-logs bundle analyze ./cluster-dump --cluster aks-prod
-  aks-gw-logs bundle analyze support-bundle.tar.gz --format json | jq .signature";
+  aks-gw-logs bundle analyze support-bundle.tar.gz --format json | jq .signature
+  aks-gw-logs bundle analyze bug-report.tar.gz --format html > report.html";
 
 /// `bundle` subcommands.
 #[derive(Debug, Subcommand)]
@@ -203,6 +204,8 @@ pub enum BundleFormat {
     Json,
     /// Markdown for a support ticket: a Gateway table, incidents with evidence, what to do.
     Markdown,
+    /// One self-contained HTML file with a timeline chart of incidents per Gateway.
+    Html,
 }
 
 fn parse_duration(text: &str) -> Result<chrono::Duration, String> {

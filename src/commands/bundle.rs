@@ -177,6 +177,7 @@ pub fn analyze(
         }
         BundleFormat::Terminal => report(&mut out, &summary, &incidents, &healthy, style)?,
         BundleFormat::Markdown => markdown(&mut out, &summary, &incidents, &healthy)?,
+        BundleFormat::Html => super::bundle_html::html(&mut out, &summary, &incidents, &healthy)?,
     }
     out.flush()?;
     if store_error.is_some() {
@@ -251,7 +252,7 @@ fn bundle_name(path: &Path) -> String {
 
 /// Incidents by Gateway (`(no Gateway)` for the rest), each list worst
 /// first, the Gateways with the worst incident first.
-fn by_gateway(incidents: &[Incident]) -> Vec<(String, Vec<&Incident>)> {
+pub(super) fn by_gateway(incidents: &[Incident]) -> Vec<(String, Vec<&Incident>)> {
     let mut groups: BTreeMap<String, Vec<&Incident>> = BTreeMap::new();
     for inc in incidents {
         let gateway = inc.gateway.clone().unwrap_or_else(|| "(no Gateway)".into());
@@ -266,13 +267,13 @@ fn by_gateway(incidents: &[Incident]) -> Vec<(String, Vec<&Incident>)> {
 }
 
 /// The signatures of a Gateway's incidents, once each, sorted.
-fn signatures_of(list: &[&Incident]) -> String {
+pub(super) fn signatures_of(list: &[&Incident]) -> String {
     let sigs: BTreeSet<&str> = list.iter().map(|i| i.signature.as_str()).collect();
     sigs.into_iter().collect::<Vec<_>>().join(", ")
 }
 
 /// Each signature's first incident, in report order (for "what to do").
-fn remediations<'i>(order: &[(String, Vec<&'i Incident>)]) -> Vec<&'i Incident> {
+pub(super) fn remediations<'i>(order: &[(String, Vec<&'i Incident>)]) -> Vec<&'i Incident> {
     let mut done = BTreeSet::new();
     order
         .iter()

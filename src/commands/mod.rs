@@ -3,6 +3,7 @@
 //! matches signatures itself.
 
 pub mod bundle;
+pub mod bundle_html;
 pub mod classify;
 pub mod incident;
 pub mod patterns;

@@ -251,3 +251,55 @@ fn sample_bundles_give_their_expected_incidents() {
     }
     assert_eq!(checked, 4, "one sample bundle per layout");
 }
+
+/// The HTML report is one self-contained page whose text from the bundle
+/// cannot become markup.
+#[test]
+fn the_html_report_is_self_contained_and_escapes_bundle_text() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir
+        .path()
+        .join("httpbin-gateway-istio-6d9f7c8b5d-x2kqz.log");
+    std::fs::write(
+        &log,
+        "2025-08-26T10:00:04.501777Z\terror\tenvoy config\tlistener '<script>alert(1)</script>' failed to bind or apply socket options: cannot bind '0.0.0.0:80': Permission denied\n",
+    )
+    .unwrap();
+    let out = run(
+        &[
+            "--no-store",
+            "bundle",
+            "analyze",
+            "--format",
+            "html",
+            &log.display().to_string(),
+        ],
+        b"",
+        &[],
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let html = stdout(&out);
+    assert!(
+        html.starts_with("<!DOCTYPE html>") && html.trim_end().ends_with("</html>"),
+        "{html}"
+    );
+    assert!(
+        html.contains("<svg") && html.contains("<rect"),
+        "a timeline chart: {html}"
+    );
+    assert!(
+        !html.contains("<script"),
+        "no markup from the bundle: {html}"
+    );
+    assert!(
+        html.contains("&lt;script&gt;alert(1)&lt;/script&gt;"),
+        "{html}"
+    );
+    // No external resources: nothing the browser would fetch.
+    for fetch in [
+        " src=", " href=", "url(", "@import", "<link", "<img", "<iframe",
+    ] {
+        assert!(!html.contains(fetch), "{fetch}: {html}");
+    }
+    assert!(html.contains("<tr><td>httpbin-gateway</td>"), "{html}");
+}
