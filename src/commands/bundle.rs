@@ -130,6 +130,14 @@ pub fn analyze(
     })?;
     progress.clear();
     bundle_problems.append(&mut unreadable);
+    if read == 0 {
+        bundle_problems.push(BundleProblem {
+            entry: "-".into(),
+            message: format!(
+                "no entry of a known layout among {skipped} entries; expected an istioctl bug-report, a kubectl cluster-info dump, a troubleshoot.sh bundle, or .log/.txt/.json/.yaml files"
+            ),
+        });
+    }
     let incidents: Vec<Incident> = pipeline.grouper().incidents().cloned().collect();
     let (_, store_error) = pipeline.finish(Utc::now());
     for p in &bundle_problems {

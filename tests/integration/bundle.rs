@@ -162,6 +162,30 @@ fn a_damaged_bundle_is_reported_by_entry_and_the_rest_analysed() {
         "entries before the damage were analysed"
     );
 
+    // A bundle of nothing this reads says so.
+    let odd = dir.path().join("odd.zip");
+    let mut z = zip::ZipWriter::new(std::fs::File::create(&odd).unwrap());
+    z.start_file("core.bin", zip::write::SimpleFileOptions::default())
+        .unwrap();
+    z.write_all(b"\x7fELF").unwrap();
+    z.finish().unwrap();
+    let out = run(
+        &[
+            "--no-store",
+            "bundle",
+            "analyze",
+            &odd.display().to_string(),
+        ],
+        b"",
+        &[],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("odd.zip: -: no entry of a known layout among 1 entries"),
+        "{}",
+        stderr(&out)
+    );
+
     let missing = run(
         &["--no-store", "bundle", "analyze", "/nonexistent/bundle.tgz"],
         b"",
