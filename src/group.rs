@@ -103,13 +103,8 @@ impl<'s> Grouper<'s> {
             sig.and_then(|s| s.object_kind.as_deref()),
         );
         let gateway = gateway_of(origin, record, &object);
-        let (signature, title, severity, run_part) = match sig {
-            Some(sig) => (
-                sig.id.as_str(),
-                sig.title.clone(),
-                sig.severity,
-                String::new(),
-            ),
+        let (signature, title, severity, template) = match sig {
+            Some(sig) => (sig.id.as_str(), sig.title.clone(), sig.severity, None),
             None => {
                 let template = self.miner.add(&record.message);
                 let severity = match record.level {
@@ -119,9 +114,9 @@ impl<'s> Grouper<'s> {
                 };
                 (
                     UNCLASSIFIED,
-                    template.text,
+                    template.text.clone(),
                     severity,
-                    template.id.to_string(),
+                    Some(template),
                 )
             }
         };
@@ -133,18 +128,16 @@ impl<'s> Grouper<'s> {
             ns,
             &object.name,
         ];
-        let key = match sig {
-            Some(_) => stable_id(&key_parts),
-            // Across runs an unclassified key is its first line's shape.
-            None => stable_id(
-                &[
-                    &key_parts[..],
-                    &[&crate::template::masked_words(&record.message).join(" ")],
-                ]
-                .concat(),
+        let base = stable_id(&key_parts);
+        // Unclassified: across runs the key is the first line's shape; in
+        // this run, the template it joined.
+        let (key, run_key) = match &template {
+            None => (base.clone(), base),
+            Some(t) => (
+                stable_id(&[&key_parts[..], &[t.shape.as_str()]].concat()),
+                format!("{base}\u{0}{}", t.id),
             ),
         };
-        let run_key = format!("{}\u{0}{run_part}", stable_id(&key_parts));
         let sample = Sample {
             input: origin.input.clone(),
             line: record.line,

@@ -47,6 +47,14 @@ use output::Style;
 use signature::SignatureSet;
 use store::{Mode, Store};
 
+/// The store a classifying command writes to, or none with `--no-store`.
+fn writing_store(args: &Args) -> anyhow::Result<Option<Store>> {
+    if args.no_store {
+        return Ok(None);
+    }
+    Ok(Some(Store::open(&store_dir(args)?, Mode::Write)?))
+}
+
 /// The store directory: `--store DIR`, else the default in the user's data directory.
 fn store_dir(args: &Args) -> anyhow::Result<std::path::PathBuf> {
     match &args.store {
@@ -150,10 +158,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitStatus> {
             let style = Style {
                 color: style.color && !c.json,
             };
-            let store = match args.no_store {
-                true => None,
-                false => Some(Store::open(&store_dir(&args)?, Mode::Write)?),
-            };
+            let store = writing_store(&args)?;
             Ok(commands::classify::run(c, &engine, store, style))
         }
         Command::Bundle(BundleCommand::Analyze(b)) => {
@@ -161,10 +166,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitStatus> {
             let style = Style {
                 color: style.color && b.format == cli::BundleFormat::Terminal,
             };
-            let store = match args.no_store {
-                true => None,
-                false => Some(Store::open(&store_dir(&args)?, Mode::Write)?),
-            };
+            let store = writing_store(&args)?;
             commands::bundle::analyze(b, &engine, store, style)
         }
         Command::Incident(command) => {

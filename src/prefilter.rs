@@ -41,15 +41,10 @@ impl Prefilter {
     }
 
     /// `true` when a line with no literal in it must still be parsed: see
-    /// [`line::always_parse`]. A flagless JSON access log of plain values is
-    /// rendered as the parser would, and matters only if its message holds
-    /// a literal.
-    pub fn needs_parse(&self, text: &str) -> bool {
-        line::always_parse(text, &|body| self.access_log_matters(body))
-    }
-
-    /// [`Prefilter::needs_parse`] for a line whose CRI or `--timestamps`
-    /// prefix is already removed (and that is not a CRI partial).
+    /// [`line::always_parse`]; this is its second half, for a line whose CRI
+    /// or `--timestamps` prefix is already removed (and that is not a CRI
+    /// partial). A flagless JSON access log of plain values is rendered as
+    /// the parser would, and matters only if its message holds a literal.
     pub fn body_needs_parse(&self, body: &str) -> bool {
         line::body_needs_parse(body, &|body| self.access_log_matters(body))
     }
@@ -63,11 +58,6 @@ impl Prefilter {
     /// How many distinct literals it looks for.
     pub fn literal_count(&self) -> usize {
         self.literals.len()
-    }
-
-    /// The literals, shortest first.
-    pub fn literals(&self) -> impl Iterator<Item = String> + '_ {
-        self.literals.literals()
     }
 
     /// See [`LiteralSet::mark_lines`].

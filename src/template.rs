@@ -34,6 +34,8 @@ pub struct Template {
     pub id: usize,
     /// The template, words joined by single spaces.
     pub text: String,
+    /// The line's own masked words (its shape before any merging).
+    pub shape: String,
 }
 
 impl TemplateMiner {
@@ -55,6 +57,7 @@ impl TemplateMiner {
     /// Adds a line; returns the template it now belongs to.
     pub fn add(&mut self, line: &str) -> Template {
         let words = masked_words(line);
+        let shape = words.join(" ");
         let first = words.first().cloned().unwrap_or_default();
         let bucket = self.buckets.entry((words.len(), first)).or_default();
         let best = bucket
@@ -84,6 +87,7 @@ impl TemplateMiner {
         Template {
             id,
             text: self.templates[id].join(" "),
+            shape,
         }
     }
 }
