@@ -60,6 +60,8 @@ fn incident(n: u64, sigs: &[Sig], t0: DateTime<Utc>) -> Incident {
         line: rng.below(1_000_000),
         ts: Some(ts),
         text: example.clone(),
+        container: Some("istio-proxy".into()),
+        previous: false,
     };
     let samples = vec![sample(first), sample(last)];
     Incident {

@@ -39,6 +39,10 @@ pub struct Origin {
     pub namespace: Option<String>,
     /// That pod's `gateway.networking.k8s.io/gateway-name` label.
     pub gateway: Option<String>,
+    /// The container, when known.
+    pub container: Option<String>,
+    /// Whether the lines are the previous container instance's log.
+    pub previous: bool,
 }
 
 /// How long an incident may be quiet before a new hit opens a new one.
@@ -143,6 +147,8 @@ impl<'s> Grouper<'s> {
             line: record.line,
             ts: record.ts,
             text: record.message.clone(),
+            container: origin.container.clone(),
+            previous: origin.previous,
         };
         let pod = origin.pod.clone().or_else(|| {
             (record.get(&Field::ObjectKind) == Some("Pod"))
@@ -378,7 +384,7 @@ fn object_of(origin: &Origin, record: &Record, hit: &Hit, object_kind: Option<&s
 
 /// The Gateway a gateway pod belongs to: istio names the Deployment of a
 /// Gateway `<gateway>-istio` (`<gateway>-<gatewayClassName>`).
-fn gateway_of_pod(object: &ObjectRef) -> Option<ObjectRef> {
+pub fn gateway_of_pod(object: &ObjectRef) -> Option<ObjectRef> {
     if object.kind != "Pod" {
         return None;
     }

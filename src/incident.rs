@@ -66,6 +66,27 @@ pub struct Sample {
     pub ts: Option<DateTime<Utc>>,
     /// The record's message, as read (escape sequences are stripped when printed).
     pub text: String,
+    /// The container that wrote it, when the input says.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub container: Option<String>,
+    /// Whether it is from the previous instance of that container.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub previous: bool,
+}
+
+impl Sample {
+    /// Where it was read: `input:line`, then the container and instance
+    /// when the input says (`(container istio-proxy, previous instance)`).
+    pub fn place(&self) -> String {
+        let mut place = format!("{}:{}", self.input, self.line);
+        match (&self.container, self.previous) {
+            (Some(c), true) => place.push_str(&format!(" (container {c}, previous instance)")),
+            (Some(c), false) => place.push_str(&format!(" (container {c})")),
+            (None, true) => place.push_str(" (previous instance)"),
+            (None, false) => {}
+        }
+        place
+    }
 }
 
 /// Whether more hits can still join an incident.

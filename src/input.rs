@@ -13,10 +13,13 @@
 use std::borrow::Cow;
 use std::io::{self, BufRead, BufReader, Read};
 
+use serde_json::Value;
+
 use crate::classify::{Classifier, Hit};
-use crate::parse::{self, InputKind, Problem, Reader};
+use crate::parse::marker::{self, Marker};
+use crate::parse::{self, InputKind, Problem, Reader, access_log};
 use crate::prefilter::Prefilter;
-use crate::record::Record;
+use crate::record::{Field, Record, Source};
 use crate::signature::SignatureSet;
 
 /// Longest line read in full; the rest of a longer line is dropped with a problem.
@@ -77,6 +80,17 @@ pub trait Sink {
     fn problem(&mut self, problem: &Problem);
     /// The input's own lines say which pod wrote it (pilot-agent's `Proxy role`).
     fn pod_identified(&mut self, _pod: &str, _namespace: &str) {}
+    /// A bundle tool's marker says which container the next lines are from.
+    fn section(&mut self, _marker: &Marker) {}
+    /// A Kubernetes object of a JSON or YAML document, and the line it starts on.
+    fn object(&mut self, _object: &Value, _line: u64) {}
+    /// Whether [`Sink::peer`] wants the client of every access log line,
+    /// those the prefilter skips included.
+    fn counts_peers(&self) -> bool {
+        false
+    }
+    /// The downstream remote address (`ip:port`) of an access log line.
+    fn peer(&mut self, _address: &str) {}
 }
 
 /// Reads one input to the end, classifying every record.
@@ -111,6 +125,7 @@ pub fn scan(
         prefilter: &engine.prefilter,
         reader: Reader::new(),
         scope,
+        peers: sink.counts_peers(),
         stats: Stats::default(),
         records: Vec::new(),
         problems: Vec::new(),
@@ -149,6 +164,8 @@ struct Scanner<'e> {
     prefilter: &'e Prefilter,
     reader: Reader,
     scope: Scope,
+    /// Whether the sink counts the clients of access log lines.
+    peers: bool,
     stats: Stats,
     records: Vec<Record>,
     problems: Vec<Problem>,
@@ -275,6 +292,15 @@ impl Scanner<'_> {
                 ),
             );
         }
+        if bytes.first() == Some(&b'=')
+            && let Some(marker) = std::str::from_utf8(bytes).ok().and_then(marker::parse)
+        {
+            // What was read so far belongs to the section that ends here.
+            self.reader.finish(&mut self.records, &mut self.problems);
+            self.flush(sink);
+            sink.section(&marker);
+            return;
+        }
         if self.scope != Scope::All
             && !marked.unwrap_or_else(|| self.prefilter.may_match(bytes))
             && (nul_free || memchr::memchr(0, bytes).is_none())
@@ -282,6 +308,12 @@ impl Scanner<'_> {
             && !self.must_parse(text)
         {
             self.stats.skipped += 1;
+            if self.peers {
+                let body = parse::prefix::scan(text).map_or(text, |s| &text[s.body..]);
+                if let Some(address) = access_log::downstream_remote(body) {
+                    sink.peer(address);
+                }
+            }
             return;
         }
         let text = self.decode(bytes, lineno, sink);
@@ -347,7 +379,9 @@ impl Scanner<'_> {
         }
         self.stats.lines = bytecount_lines(&bytes);
         let text = self.decode(&bytes, 1, sink).into_owned();
-        self.records = parse::parse_document(&text, kind, &mut self.problems);
+        self.records = parse::parse_document_with(&text, kind, &mut self.problems, &mut |o, l| {
+            sink.object(o, l);
+        });
         self.flush(sink);
         Ok(())
     }
@@ -362,6 +396,12 @@ impl Scanner<'_> {
             self.stats.records += 1;
             if let Some((pod, namespace)) = crate::classify::proxy_identity(&record) {
                 sink.pod_identified(pod, namespace);
+            }
+            if self.peers
+                && record.source == Source::AccessLog
+                && let Some(address) = record.get(&Field::RemoteAddress)
+            {
+                sink.peer(address);
             }
             let hit = self.classifier.classify(&record);
             if hit.is_some() {

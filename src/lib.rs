@@ -22,12 +22,14 @@
 //!   [`output`] and [`sanitize`] print safely; [`when`] reads times and durations.
 
 pub mod bundle;
+pub mod checks;
 pub mod classify;
 pub mod cli;
 pub mod commands;
 pub mod group;
 pub mod incident;
 pub mod input;
+pub mod inventory;
 pub mod output;
 pub mod parse;
 pub mod pipeline;

@@ -8,12 +8,13 @@
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
-use serde_json::json;
+use serde_json::{Value, json};
 
 use crate::classify::Hit;
 use crate::group::{Grouper, History, NoHistory, Origin};
 use crate::input::Sink;
 use crate::parse::Problem;
+use crate::parse::marker::Marker;
 use crate::record::Record;
 use crate::store::{Store, StoreError};
 
@@ -163,5 +164,39 @@ impl<P: Sink> Sink for Pipeline<'_, '_, P> {
                 .namespace
                 .get_or_insert_with(|| namespace.to_string());
         }
+    }
+
+    /// A section marker sets the container (and pod) of the lines after it.
+    fn section(&mut self, marker: &Marker) {
+        match marker {
+            Marker::Start {
+                container,
+                namespace,
+                pod,
+            } => {
+                self.origin.container = Some(container.clone());
+                self.origin.pod = Some(pod.clone());
+                self.origin.namespace = Some(namespace.clone());
+                self.origin.previous = false;
+            }
+            Marker::End => {
+                self.origin.container = None;
+                self.origin.previous = false;
+            }
+            Marker::Previous => self.origin.previous = true,
+        }
+        self.printer.section(marker);
+    }
+
+    fn object(&mut self, object: &Value, line: u64) {
+        self.printer.object(object, line);
+    }
+
+    fn counts_peers(&self) -> bool {
+        self.printer.counts_peers()
+    }
+
+    fn peer(&mut self, address: &str) {
+        self.printer.peer(address);
     }
 }

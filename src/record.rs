@@ -29,11 +29,13 @@ pub enum Source {
     Condition,
     /// A line of no known format: kept as plain text, never dropped.
     Text,
+    /// A resource check's finding about Kubernetes objects (`src/checks/`).
+    Check,
 }
 
 impl Source {
     /// Every source, in declaration order.
-    pub const ALL: [Source; 7] = [
+    pub const ALL: [Source; 8] = [
         Source::Istio,
         Source::Envoy,
         Source::AccessLog,
@@ -41,6 +43,7 @@ impl Source {
         Source::Event,
         Source::Condition,
         Source::Text,
+        Source::Check,
     ];
 
     /// The lowercase name used in patterns, JSON and `--help`.
@@ -53,6 +56,7 @@ impl Source {
             Source::Event => "event",
             Source::Condition => "condition",
             Source::Text => "text",
+            Source::Check => "check",
         }
     }
 
@@ -325,6 +329,8 @@ pub enum Format {
     ConditionDescribe,
     /// Unknown format, kept as text.
     Text,
+    /// A resource check's finding.
+    Check,
 }
 
 /// One normalised piece of evidence.

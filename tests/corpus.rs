@@ -146,7 +146,14 @@ fn corpus_every_positive_found_and_no_false_hit() {
     }
     println!("{cases} cases, {negative_records} hard-negative records");
 
-    for sig in engine.set.signatures().iter().filter(|s| !s.benign) {
+    // Check-only signatures match no log line: their cases are the checks'
+    // tests (src/checks/tests.rs) and the sample bundles.
+    for sig in engine
+        .set
+        .signatures()
+        .iter()
+        .filter(|s| !s.benign && !s.regexes.is_empty())
+    {
         let n = scores.get(&sig.id).map_or(0, |s| s.expected);
         if n < 5 {
             failures.push(format!(

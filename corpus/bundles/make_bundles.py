@@ -14,6 +14,14 @@ no change unless a template changed.
     support-bundle.tar.gz    troubleshoot.sh: cluster-resources/pods/logs,
                              events, custom-resources (Gateway status)
     plain-logs.zip           a zip of plain log files named after their pods
+    aks-periscope.zip        AKS Periscope: one node's <node>.zip (uploaded as
+                             <RUN_ID>/<node>/<node>.zip), entries <collector>/<key>:
+                             kubeobjects/<ns>_<resource>_<name> (kubectl describe
+                             of the gateway pod and of Gateways),
+                             podscontainerlogs/<pod>-<container> (Go-marshalled
+                             JSON {name, ..., containerName, containerLog}),
+                             systemlogs/kubelet (journalctl), and collectors with
+                             nothing to read (iptables, dns, kubeletcmd)
 
 Each bundle has a `<name>.expected` file: the incidents `bundle analyze`
 must report, one `signature gateway` pair per line (`-` for no Gateway).
@@ -184,6 +192,261 @@ SHOP_EXPECTED = [
 ]
 
 
+PERISCOPE_NODE = "aks-userpool-12345678-vmss000001"
+
+# `kubectl describe pod` as Periscope's kubeobjects collector stores it
+# (ShowEvents), for the gateway pod whose readiness probe fails.
+GW_POD_DESCRIBE = """Name:             %(pod)s
+Namespace:        default
+Priority:         0
+Service Account:  httpbin-gateway-istio
+Node:             %(node)s/10.224.0.5
+Start Time:       Tue, 26 Aug 2025 09:59:50 +0000
+Labels:           gateway.istio.io/managed=istio.io-gateway-controller
+                  gateway.networking.k8s.io/gateway-name=httpbin-gateway
+                  istio.io/gateway-name=httpbin-gateway
+                  pod-template-hash=6d9f7c8b5d
+                  service.istio.io/canonical-name=httpbin-gateway-istio
+                  service.istio.io/canonical-revision=latest
+                  sidecar.istio.io/inject=false
+Annotations:      istio.io/rev: asm-1-26
+                  prometheus.io/path: /stats/prometheus
+                  prometheus.io/port: 15020
+                  prometheus.io/scrape: true
+Status:           Running
+IP:               10.244.1.23
+IPs:
+  IP:           10.244.1.23
+Controlled By:  ReplicaSet/httpbin-gateway-istio-6d9f7c8b5d
+Containers:
+  istio-proxy:
+    Container ID:  containerd://4b1c9d7e2f3a5b6c8d9e0f1a2b3c4d5e6f7a8b9c0d1e2f3a4b5c6d7e8f9a0b1c
+    Image:         mcr.microsoft.com/oss/istio/proxyv2:1.26.3-distroless
+    Image ID:      mcr.microsoft.com/oss/istio/proxyv2@sha256:6a0c1f4e9b2d7c3a8e5f1b0d9c4a7e2f6b3d8c1a5e9f0b4d7c2a6e1f3b8d5c9a
+    Ports:         15021/TCP, 15090/TCP
+    Host Ports:    0/TCP, 0/TCP
+    Args:
+      proxy
+      router
+      --domain
+      $(POD_NAMESPACE).svc.cluster.local
+      --proxyLogLevel
+      warning
+      --proxyComponentLogLevel
+      misc:error
+      --log_output_level
+      default:info
+    State:          Running
+      Started:      Tue, 26 Aug 2025 09:59:58 +0000
+    Ready:          False
+    Restart Count:  0
+    Limits:
+      cpu:     2
+      memory:  1Gi
+    Requests:
+      cpu:      100m
+      memory:   128Mi
+    Readiness:  http-get http://:15021/healthz/ready delay=0s timeout=1s period=15s #success=1 #failure=4
+    Startup:    http-get http://:15021/healthz/ready delay=1s timeout=1s period=1s #success=1 #failure=30
+    Environment:
+      PILOT_CERT_PROVIDER:  istiod
+      CA_ADDR:              istiod-asm-1-26.aks-istio-system.svc:15012
+      POD_NAME:             %(pod)s (v1:metadata.name)
+      POD_NAMESPACE:        default (v1:metadata.namespace)
+      ISTIO_META_CLUSTER_ID:  Kubernetes
+    Mounts:
+      /etc/istio/pod from istio-podinfo (rw)
+      /etc/istio/proxy from istio-envoy (rw)
+      /var/run/secrets/tokens from istio-token (rw)
+Conditions:
+  Type                        Status
+  PodReadyToStartContainers   True 
+  Initialized                 True 
+  Ready                       False 
+  ContainersReady             False 
+  PodScheduled                True 
+Volumes:
+  istio-envoy:
+    Type:       EmptyDir (a temporary directory that shares a pod's lifetime)
+    Medium:     Memory
+    SizeLimit:  <unset>
+QoS Class:                   Burstable
+Node-Selectors:              <none>
+Tolerations:                 node.kubernetes.io/not-ready:NoExecute op=Exists for 300s
+                             node.kubernetes.io/unreachable:NoExecute op=Exists for 300s
+Events:
+  Type     Reason     Age                 From               Message
+  ----     ------     ----                ----               -------
+  Normal   Scheduled  14m                 default-scheduler  Successfully assigned default/%(pod)s to %(node)s
+  Normal   Pulled     14m                 kubelet            Container image "mcr.microsoft.com/oss/istio/proxyv2:1.26.3-distroless" already present on machine
+  Normal   Created    14m                 kubelet            Created container istio-proxy
+  Normal   Started    14m                 kubelet            Started container istio-proxy
+  Warning  Unhealthy  90s (x52 over 13m)  kubelet            Readiness probe failed: HTTP probe failed with statuscode: 503
+""" % {"pod": GW_POD, "node": PERISCOPE_NODE}
+
+def gateway_describe(name, ns, uid, programmed):
+    """`kubectl describe gateways.gateway.networking.k8s.io` (the generic
+    describer: keys sorted, list items unmarked)."""
+    reason, status, message = programmed
+    return """Name:         %(name)s
+Namespace:    %(ns)s
+Labels:       <none>
+Annotations:  <none>
+API Version:  gateway.networking.k8s.io/v1
+Kind:         Gateway
+Metadata:
+  Creation Timestamp:  2025-08-26T09:59:40Z
+  Generation:          1
+  Resource Version:    1169297
+  UID:                 %(uid)s
+Spec:
+  Gateway Class Name:  istio
+  Listeners:
+    Allowed Routes:
+      Namespaces:
+        From:  Same
+    Name:      http
+    Port:      80
+    Protocol:  HTTP
+Status:
+  Conditions:
+    Last Transition Time:  2025-08-26T10:00:05Z
+    Message:               Resource accepted
+    Observed Generation:   1
+    Reason:                Accepted
+    Status:                True
+    Type:                  Accepted
+    Last Transition Time:  2025-08-26T10:00:05Z
+    Message:               %(message)s
+    Observed Generation:   1
+    Reason:                %(reason)s
+    Status:                %(status)s
+    Type:                  Programmed
+  Listeners:
+    Attached Routes:  1
+    Conditions:
+      Last Transition Time:  2025-08-26T10:00:05Z
+      Message:               No errors found
+      Observed Generation:   1
+      Reason:                Accepted
+      Status:                True
+      Type:                  Accepted
+    Name:                    http
+    Supported Kinds:
+      Group:  gateway.networking.k8s.io
+      Kind:   HTTPRoute
+Events:  <none>
+""" % {"name": name, "ns": ns, "uid": uid, "message": message, "reason": reason, "status": status}
+
+
+# kube-system is in Periscope's default DIAGNOSTIC_KUBEOBJECTS_LIST.
+KUBE_DNS_DESCRIBE = """Name:              kube-dns
+Namespace:         kube-system
+Labels:            addonmanager.kubernetes.io/mode=Reconcile
+                   k8s-app=kube-dns
+                   kubernetes.io/cluster-service=true
+                   kubernetes.io/name=CoreDNS
+Annotations:       <none>
+Selector:          k8s-app=kube-dns
+Type:              ClusterIP
+IP Family Policy:  SingleStack
+IP Families:       IPv4
+IP:                10.0.0.10
+IPs:               10.0.0.10
+Port:              dns  53/UDP
+TargetPort:        53/UDP
+Endpoints:         10.244.0.5:53,10.244.1.4:53
+Port:              dns-tcp  53/TCP
+TargetPort:        53/TCP
+Endpoints:         10.244.0.5:53,10.244.1.4:53
+Session Affinity:  None
+Events:            <none>
+"""
+
+COREDNS_POD = "coredns-789789675-7xq2k"
+COREDNS_LOG = (
+    ".:53\n"
+    "[INFO] plugin/reload: Running configuration SHA512 = 591cf328cccc12bc490481273e738df59329c62c0b729d94e8b61db9961c2fa5f046dd37f1cf888b953814040d180f52594972691cd6ff41be96639138a43908\n"
+    "CoreDNS-1.11.3\n"
+    "linux/amd64, go1.22.7, 4d8b5f3\n"
+)
+
+# `journalctl -u kubelet` (Periscope's systemlogs collector): the journal
+# prefix before each klog line. The shop gateway's proxy crash-loops.
+KUBELET_JOURNAL = (
+    "Aug 26 09:59:50 %(node)s kubelet[2145]: I0826 09:59:50.118804    2145 kubelet.go:2431] \"SyncLoop ADD\" source=\"api\" pods=[\"default/%(gw)s\"]\n"
+    "Aug 26 10:00:31 %(node)s kubelet[2145]: I0826 10:00:31.412345    2145 prober.go:107] \"Probe failed\" probeType=\"Readiness\" pod=\"default/%(gw)s\" podUID=\"0d2a6b1c-3e4f-4a5b-8c6d-7e8f9a0b1c2d\" containerName=\"istio-proxy\" probeResult=\"failure\" output=\"HTTP probe failed with statuscode: 503\"\n"
+    "Aug 26 10:12:00 %(node)s kubelet[2145]: E0826 10:12:00.123456    2145 pod_workers.go:1301] \"Error syncing pod, skipping\" err=\"failed to \\\"StartContainer\\\" for \\\"istio-proxy\\\" with CrashLoopBackOff: \\\"back-off 5m0s restarting failed container=istio-proxy pod=%(shop)s_shop(5e1f0a2b-7c3d-4e8f-9a1b-2c3d4e5f6a7b)\\\"\" pod=\"shop/%(shop)s\" podUID=\"5e1f0a2b-7c3d-4e8f-9a1b-2c3d4e5f6a7b\"\n"
+    % {"node": PERISCOPE_NODE, "gw": GW_POD, "shop": SHOP_POD}
+).encode()
+
+
+def go_json(value):
+    """JSON as Go's encoding/json.Marshal writes it: compact, UTF-8, with
+    <, > and & escaped."""
+    text = json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+    return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026").encode()
+
+
+def periscope_container_log(pod, ready, age_s, container, log):
+    """A podscontainerlogs entry: pkg/collector/pods_containerlogs_collector.go's
+    PodsContainerStruct (age is a time.Duration, in nanoseconds)."""
+    return go_json(
+        {
+            "name": pod,
+            "ready": ready,
+            "status": "Running",
+            "restart": 0,
+            "age": age_s * 1000000000,
+            "containerName": container,
+            "containerLog": log.decode(),
+        }
+    )
+
+
+def periscope_bundle(gateway_log):
+    """The zip one Periscope node uploads as <RUN_ID>/<node>/<node>.zip
+    (pkg/exporter/zip.go: entries <collector>/<key>)."""
+    return {
+        "kubeobjects/default_pod_%s" % GW_POD: GW_POD_DESCRIBE.encode(),
+        "kubeobjects/kube-system_service_kube-dns": KUBE_DNS_DESCRIBE.encode(),
+        # With default/gateways.gateway.networking.k8s.io and
+        # edge/gateways.gateway.networking.k8s.io in DIAGNOSTIC_KUBEOBJECTS_LIST.
+        "kubeobjects/default_gateways.gateway.networking.k8s.io_httpbin-gateway": gateway_describe(
+            "httpbin-gateway",
+            "default",
+            "cb855cdc-de52-461c-8df5-9a61a3c17fc1",
+            (
+                "AddressNotAssigned",
+                "False",
+                'Assigned to service(s) httpbin-gateway-istio.default.svc.cluster.local:80, but failed to assign to all requested addresses: address pending for hostname "httpbin-gateway-istio.default.svc.cluster.local"',
+            ),
+        ).encode(),
+        "kubeobjects/edge_gateways.gateway.networking.k8s.io_edge-gw": gateway_describe(
+            "edge-gw",
+            "edge",
+            "5d1e2f3a-4b5c-4d6e-8f7a-8b9c0d1e2f3a",
+            ("Programmed", "True", "Resource programmed, assigned to service(s) edge-gw-istio.edge.svc.cluster.local:80"),
+        ).encode(),
+        "podscontainerlogs/%s-istio-proxy" % GW_POD: periscope_container_log(
+            GW_POD, "0/1", 754, "istio-proxy", gateway_log
+        ),
+        "podscontainerlogs/%s-coredns" % COREDNS_POD: periscope_container_log(
+            COREDNS_POD, "1/1", 864000, "coredns", COREDNS_LOG.encode()
+        ),
+        "systemlogs/kubelet": KUBELET_JOURNAL,
+        "systemlogs/docker": b"-- No entries --\n",
+        "iptables/iptables": (
+            "Chain PREROUTING (policy ACCEPT)\n"
+            "target     prot opt source               destination\n"
+            "KUBE-SERVICES  all  --  anywhere             anywhere             /* kubernetes service portals */\n"
+        ).encode(),
+        "dns/virtualmachine": b"nameserver 168.63.129.16\nsearch reddog.microsoft.com\n",
+        "dns/kubernetes": b"search aks-periscope.svc.cluster.local svc.cluster.local cluster.local\nnameserver 10.0.0.10\noptions ndots:5\n",
+        "kubeletcmd/kubeletcmd": b"/usr/local/bin/kubelet --enable-server --node-labels=agentpool=userpool --v=2 --container-runtime-endpoint=unix:///run/containerd/containerd.sock\n",
+    }
+
+
 def main():
     gateway_log = sample("httpbin-gateway-istio.log")
 
@@ -248,6 +511,19 @@ def main():
         },
     )
     expected("plain-logs.zip", GW_EXPECTED + [("proxy.upstream_unhealthy", "shop/shop-gw")])
+
+    write_zip(os.path.join(HERE, "aks-periscope.zip"), periscope_bundle(gateway_log))
+    expected(
+        "aks-periscope.zip",
+        GW_EXPECTED
+        + [
+            ("pod.probe_failed", "default/httpbin-gateway"),
+            ("lb.address_pending", "default/httpbin-gateway"),
+            # The kubelet journal names the pod only in klog's `pod="shop/..."`
+            # key, which is not read as the object: no Gateway.
+            ("pod.crash_loop", "-"),
+        ],
+    )
 
 
 if __name__ == "__main__":

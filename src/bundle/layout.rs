@@ -4,9 +4,13 @@
 //! (`../shared/reference/peers.md`): `istioctl bug-report` (`bug-report/`
 //! prefix, extension-less files), `kubectl cluster-info dump`
 //! (`<ns>/<pod>/logs.txt`, `<ns>/events.json`), troubleshoot.sh
-//! (`cluster-resources/pods/logs/<ns>/<pod>/<container>.log`), and plain
-//! trees of `.log`/`.txt`/`.json`/`.yaml` files. Each path is judged on its
-//! own, so a stream needs no look-ahead.
+//! (`cluster-resources/pods/logs/<ns>/<pod>/<container>.log`), AKS Periscope
+//! (a node's `<node>.zip`, entries `<collector>/<key>`, perhaps under
+//! `<RUN_ID>/<node>/`: `kubeobjects/<ns>_<resource>_<name>` describe text,
+//! `podscontainerlogs/<pod>-<container>` JSON-wrapped logs,
+//! `systemlogs/kubelet` journals), and plain trees of
+//! `.log`/`.txt`/`.json`/`.yaml` files. Each path is judged on its own, so a
+//! stream needs no look-ahead.
 
 use crate::template::pod_stem;
 
@@ -16,6 +20,7 @@ pub enum Layout {
     BugReport,
     ClusterInfoDump,
     Troubleshoot,
+    Periscope,
     Plain,
 }
 
@@ -26,6 +31,7 @@ impl Layout {
             Layout::BugReport => "istioctl bug-report",
             Layout::ClusterInfoDump => "kubectl cluster-info dump",
             Layout::Troubleshoot => "troubleshoot.sh support bundle",
+            Layout::Periscope => "AKS Periscope",
             Layout::Plain => "plain files",
         }
     }
@@ -40,6 +46,11 @@ pub enum Content {
         pod: Option<String>,
         container: Option<String>,
     },
+    /// A container's log wrapped in a JSON object that names its pod and
+    /// container (AKS Periscope `podscontainerlogs`, read by
+    /// [`super::periscope`]): its key `<pod>-<container>` cannot be split
+    /// where both names hold dashes.
+    JsonContainerLog,
     /// Events or Kubernetes objects (YAML or JSON, tables).
     Objects,
     /// Nothing to classify (Envoy admin dumps, metrics, binaries); why.
@@ -70,6 +81,9 @@ pub fn entry(path: &str) -> (Layout, Content) {
         .position(|p| *p == "cluster-resources" || *p == "custom-resources")
     {
         return (Layout::Troubleshoot, troubleshoot(&parts[i..]));
+    }
+    if let Some(content) = (0..parts.len()).find_map(|i| periscope(parts[i], &parts[i + 1..])) {
+        return (Layout::Periscope, content);
     }
     if let [.., ns, pod, "logs.txt"] = parts.as_slice() {
         let log = Content::Log {
@@ -131,6 +145,63 @@ fn troubleshoot(rest: &[&str]) -> Content {
             ..,
         ] => Content::Objects,
         _ => Content::Skip("a cluster listing this does not read yet"),
+    }
+}
+
+/// An AKS Periscope entry `<collector>/<key>` (Azure/aks-periscope as of
+/// 2024-05: `pkg/collector/*.go` name the collectors and keys,
+/// `pkg/exporter/zip.go` joins them): `None` unless `key` has the shape that
+/// collector gives it, so a plain `logs/dns/coredns.log` stays plain.
+fn periscope(collector: &str, key: &[&str]) -> Option<Content> {
+    let nothing = |why| Some(Content::Skip(why));
+    match (collector, key) {
+        // `kubectl describe` text, `<ns>_<resource>[.<group>]_<name>` with the
+        // resource as configured (`pod`, `service`, `gateways.gateway.networking.k8s.io`).
+        // A pod's describe is its log (Events, states); any other object's is
+        // read whole like other object documents, so that a Gateway whose
+        // conditions are all True is still seen (and reported healthy).
+        ("kubeobjects", [key]) => {
+            let mut parts = key.splitn(3, '_');
+            let (ns, resource, name) = (parts.next()?, parts.next()?, parts.next()?);
+            if ns.is_empty() || resource.is_empty() || name.is_empty() {
+                return None;
+            }
+            Some(match resource {
+                "pod" | "pods" | "po" => Content::Log {
+                    namespace: Some(ns.to_string()),
+                    pod: Some(name.to_string()),
+                    container: None,
+                },
+                _ => Content::Objects,
+            })
+        }
+        ("podscontainerlogs", [_]) => Some(Content::JsonContainerLog),
+        // `journalctl -u <service>` (docker, kubelet): journal lines, each a
+        // `Aug 26 10:00:31 <node> kubelet[<pid>]: ` prefix before kubelet's klog.
+        ("systemlogs", [_]) => Some(Content::Log {
+            namespace: None,
+            pod: None,
+            container: None,
+        }),
+        ("nodelogs", [_]) => {
+            nothing("a node log file (cloud-init, cluster provisioning), not Gateway evidence")
+        }
+        ("iptables", ["iptables"]) => nothing("the node's iptables rules"),
+        ("dns", ["virtualmachine" | "kubernetes"]) => nothing("a resolv.conf"),
+        ("kubeletcmd", ["kubeletcmd"]) => nothing("the kubelet command line"),
+        ("helm", ["helm_list"]) => nothing("the Helm release list"),
+        ("networkoutbound", [_]) | ("networkconfig", ["networkconfig"]) => {
+            nothing("a node's outbound connectivity or network configuration check")
+        }
+        ("poddisruptionbudget", [key]) if key.starts_with("pdb-") => {
+            nothing("a namespace's PodDisruptionBudgets")
+        }
+        ("systemperf", ["nodes" | "pods"]) => nothing("node or pod resource usage"),
+        ("osm", [_, _, ..]) | ("smi", ["smi", _, ..]) => {
+            nothing("Open Service Mesh or SMI state, not Istio")
+        }
+        ("windowslogs", ["collect-windows-logs", _, ..]) => nothing("Windows node logs"),
+        _ => None,
     }
 }
 
@@ -224,5 +295,97 @@ mod tests {
             )
         );
         assert!(matches!(entry("core.bin").1, Content::Skip(_)));
+    }
+
+    #[test]
+    fn periscope_entries_name_their_collector_and_object() {
+        // kubeobjects: `kubectl describe`, `<ns>_<resource>_<name>`: a pod's is its
+        // log, other objects' are object documents.
+        assert_eq!(
+            entry("kubeobjects/default_pod_httpbin-gateway-istio-6d9f7c8b5d-x2kqz"),
+            (
+                Layout::Periscope,
+                log(
+                    Some("default"),
+                    Some("httpbin-gateway-istio-6d9f7c8b5d-x2kqz"),
+                    None
+                )
+            )
+        );
+        assert_eq!(
+            entry(
+                "2025-08-26T10-00-00Z/aks-userpool-12345678-vmss000001/kubeobjects/aks-istio-ingress_pods_aks-istio-ingressgateway-external-asm-1-26-7f9c8d6b5-k2x9p"
+            ),
+            (
+                Layout::Periscope,
+                log(
+                    Some("aks-istio-ingress"),
+                    Some("aks-istio-ingressgateway-external-asm-1-26-7f9c8d6b5-k2x9p"),
+                    None
+                )
+            )
+        );
+        assert_eq!(
+            entry("kubeobjects/default_gateways.gateway.networking.k8s.io_httpbin-gateway"),
+            (Layout::Periscope, Content::Objects)
+        );
+        assert_eq!(
+            entry("kubeobjects/kube-system_service_kube-dns"),
+            (Layout::Periscope, Content::Objects)
+        );
+        // podscontainerlogs: `<pod>-<container>`, JSON; the names come from it.
+        assert_eq!(
+            entry("podscontainerlogs/httpbin-gateway-istio-6d9f7c8b5d-x2kqz-istio-proxy"),
+            (Layout::Periscope, Content::JsonContainerLog)
+        );
+        assert_eq!(
+            entry(
+                "aks-userpool-12345678-vmss000001/podscontainerlogs/coredns-789789675-7xq2k-coredns"
+            ),
+            (Layout::Periscope, Content::JsonContainerLog)
+        );
+        // systemlogs: `journalctl -u kubelet` / `-u docker`.
+        for service in ["systemlogs/kubelet", "systemlogs/docker"] {
+            assert_eq!(
+                entry(service),
+                (Layout::Periscope, log(None, None, None)),
+                "{service}"
+            );
+        }
+        // Collectors with nothing to classify, under their real keys.
+        for path in [
+            "iptables/iptables",
+            "dns/virtualmachine",
+            "dns/kubernetes",
+            "kubeletcmd/kubeletcmd",
+            "helm/helm_list",
+            "networkoutbound/AKS API Server",
+            "networkoutbound/networkoutbound",
+            "networkconfig/networkconfig",
+            "poddisruptionbudget/pdb-kube-system",
+            "systemperf/nodes",
+            "systemperf/pods",
+            "nodelogs/var_log_azure_cluster-provision.log",
+            "osm/osm/control_plane/mesh_configs",
+            "osm/osm/envoy/bookstore-5b8c7f8c9d-2x4kq/config_dump",
+            "smi/smi/crd_access",
+            "windowslogs/collect-windows-logs/kubelet.log",
+            "2025-08-26T10-00-00Z/aks-userpool-12345678-vmss000001/iptables/iptables",
+        ] {
+            let (layout, content) = entry(path);
+            assert_eq!(layout, Layout::Periscope, "{path}");
+            assert!(matches!(content, Content::Skip(_)), "{path}: {content:?}");
+        }
+        // Folder names alone do not make a Periscope bundle.
+        assert_eq!(
+            entry("logs/dns/coredns-789789675-7xq2k.log").0,
+            Layout::Plain
+        );
+        assert_eq!(
+            entry("charts/helm/values.yaml"),
+            (Layout::Plain, Content::Objects)
+        );
+        assert_eq!(entry("kubeobjects/notes.txt").0, Layout::Plain);
+        assert_eq!(entry("kubeobjects/_pod_x").0, Layout::Plain);
     }
 }

@@ -10,6 +10,7 @@
 //! (zip bombs), and corrupt or truncated data. What is already read stays.
 
 pub mod layout;
+pub mod periscope;
 
 use std::fs::File;
 use std::io::{self, BufReader, Read};

@@ -1,41 +1,76 @@
 //! `aks-gw-logs bundle analyze PATH`: every entry of a support bundle
 //! (directory, `.tar`, `.tar.gz`, `.zip` or one file) is classified with the
-//! namespace, pod and container its path names; hits become incidents (and
-//! go to the store); the report ranks them by Gateway and severity, with
-//! the evidence (entry and line) and what to do.
+//! namespace, pod and container its path names, and its Kubernetes objects
+//! are kept for the resource checks (`src/checks/`), whose findings join the
+//! hits; hits become incidents (and go to the store); the report ranks them
+//! by Gateway and severity, with the evidence (entry and line) and what to do.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::{self, Write};
 use std::path::Path;
 
-use chrono::Utc;
+use chrono::{DateTime, Utc};
+use serde_json::Value;
 
 use crate::ExitStatus;
 use crate::bundle::{self, BundleProblem, layout};
+use crate::checks::{self, Facts};
 use crate::classify::Hit;
 use crate::cli::{BundleArgs, BundleFormat};
-use crate::group::{Grouper, Origin};
+use crate::group::{Grouper, Origin, gateway_of_pod};
 use crate::incident::{Incident, ObjectRef};
 use crate::input::{Engine, Scope, Sink, scan};
 use crate::output::{MAX_PROBLEMS_PER_INPUT, Style};
 use crate::parse::Problem;
+use crate::parse::marker::Marker;
 use crate::pipeline::{DEFAULT_COMMIT_INTERVAL, Pipeline};
 use crate::record::{Field, Record};
 use crate::sanitize::for_terminal;
 use crate::store::Store;
 
-/// Prints problems of the entry being read, at most so many per entry.
-/// What the report needs beside incidents: problems (printed as they come,
-/// at most so many per entry) and every Gateway the bundle's objects name.
+/// What the report and the resource checks need beside incidents:
+/// problems (printed as they come, at most so many per entry), every
+/// Gateway the bundle names, its objects, the clients of each gateway's
+/// access logs, the pods whose logs it holds, and its newest timestamp.
+#[derive(Default)]
 struct Seen {
     entry: String,
     in_entry: u64,
     total: u64,
     gateways: BTreeSet<String>,
+    facts: Facts,
+    /// The Gateway whose pod wrote the log being read.
+    log_gateway: Option<String>,
+    /// The newest timestamp of the evidence read (hits, Events,
+    /// conditions): about when the bundle was collected.
+    latest: Option<DateTime<Utc>>,
+}
+
+impl Seen {
+    /// A new entry starts; `pod` is the pod whose log it is, if any.
+    fn begin(&mut self, entry: &str, namespace: Option<&str>, pod: Option<&str>) {
+        self.entry = entry.to_string();
+        self.in_entry = 0;
+        self.log_gateway = None;
+        if let Some(pod) = pod {
+            self.log_pod(namespace, pod);
+        }
+    }
+
+    fn log_pod(&mut self, namespace: Option<&str>, pod: &str) {
+        self.facts
+            .log_pods
+            .insert((namespace.map(str::to_string), pod.to_string()));
+        let object = ObjectRef::new("Pod", namespace, pod);
+        self.log_gateway = gateway_of_pod(&object).map(|g| g.qualified_name());
+    }
 }
 
 impl Sink for Seen {
     fn record(&mut self, record: &Record, _hit: Option<&Hit>) {
+        if let Some(ts) = record.ts {
+            self.latest = self.latest.max(Some(ts));
+        }
         if record.get(&Field::ObjectKind) == Some("Gateway")
             && let Some(name) = record.get(&Field::ObjectName)
         {
@@ -56,6 +91,26 @@ impl Sink for Seen {
             );
         }
     }
+
+    fn section(&mut self, marker: &Marker) {
+        if let Marker::Start { namespace, pod, .. } = marker {
+            self.log_pod(Some(namespace), pod);
+        }
+    }
+
+    fn object(&mut self, object: &Value, line: u64) {
+        self.facts.objects.add(object, &self.entry, line);
+    }
+
+    fn counts_peers(&self) -> bool {
+        self.log_gateway.is_some()
+    }
+
+    fn peer(&mut self, address: &str) {
+        if let Some(gateway) = &self.log_gateway {
+            self.facts.traffic.add(gateway, address);
+        }
+    }
 }
 
 /// Runs `bundle analyze`.
@@ -67,12 +122,7 @@ pub fn analyze(
 ) -> anyhow::Result<ExitStatus> {
     let path = &args.path;
     let cluster = args.cluster.clone().unwrap_or_else(|| bundle_name(path));
-    let mut problems = Seen {
-        entry: String::new(),
-        in_entry: 0,
-        total: 0,
-        gateways: BTreeSet::new(),
-    };
+    let mut problems = Seen::default();
     let grouper = Grouper::new(&engine.set, args.quiet_window, Utc::now());
     let mut pipeline = Pipeline::new(
         &mut problems,
@@ -90,29 +140,57 @@ pub fn analyze(
         path,
         &mut |entry, reader| {
             let (layout, content) = layout::entry(&entry.path);
-            // Objects are read whole (Scope::All) to learn every Gateway,
-            // healthy ones included; logs only for their hits.
-            let (namespace, pod, scope) = match content {
-                layout::Content::Skip(_) => {
-                    skipped += 1;
-                    return;
-                }
-                layout::Content::Log { namespace, pod, .. } => (namespace, pod, Scope::Hits),
-                layout::Content::Objects => (None, None, Scope::All),
-            };
+            if let layout::Content::Skip(_) = content {
+                skipped += 1;
+                return;
+            }
             read += 1;
             layouts.insert(layout);
             progress.show(read, entry);
-            pipeline.printer_mut().entry.clone_from(&entry.path);
-            pipeline.printer_mut().in_entry = 0;
-            pipeline.set_origin(Origin {
+            let origin = |namespace: Option<String>, pod, container| Origin {
                 cluster: cluster.clone(),
                 input: entry.path.clone(),
-                pod,
                 namespace,
-                gateway: None,
-            });
-            if let Err(e) = scan(engine, reader, scope, &mut pipeline) {
+                pod,
+                container,
+                ..Origin::default()
+            };
+            let scanned = match content {
+                layout::Content::Skip(_) => Ok(()),
+                layout::Content::Log {
+                    namespace,
+                    pod,
+                    container,
+                } => {
+                    let seen = pipeline.printer_mut();
+                    seen.begin(&entry.path, namespace.as_deref(), pod.as_deref());
+                    pipeline.set_origin(origin(namespace, pod, container));
+                    scan(engine, reader, Scope::Hits, &mut pipeline)
+                        .map(drop)
+                        .map_err(|e| e.to_string())
+                }
+                // AKS Periscope wraps a container's log in a JSON object that
+                // names its pod and container: unwrapped, read like the others.
+                layout::Content::JsonContainerLog => bundle::periscope::container_log(reader)
+                    .and_then(|log| {
+                        let seen = pipeline.printer_mut();
+                        seen.begin(&entry.path, None, Some(&log.pod));
+                        pipeline.set_origin(origin(None, Some(log.pod), Some(log.container)));
+                        scan(engine, log.log.as_bytes(), Scope::Hits, &mut pipeline)
+                            .map(drop)
+                            .map_err(|e| e.to_string())
+                    }),
+                // Objects are read whole (Scope::All) to learn every Gateway,
+                // healthy ones included, and to keep them for the checks.
+                layout::Content::Objects => {
+                    pipeline.printer_mut().begin(&entry.path, None, None);
+                    pipeline.set_origin(origin(None, None, None));
+                    scan(engine, reader, Scope::All, &mut pipeline)
+                        .map(drop)
+                        .map_err(|e| e.to_string())
+                }
+            };
+            if let Err(e) = scanned {
                 unreadable.push(BundleProblem {
                     entry: entry.path.clone(),
                     message: format!("cannot be read: {e}"),
@@ -134,10 +212,11 @@ pub fn analyze(
         bundle_problems.push(BundleProblem {
             entry: "-".into(),
             message: format!(
-                "no entry of a known layout among {skipped} entries; expected an istioctl bug-report, a kubectl cluster-info dump, a troubleshoot.sh bundle, or .log/.txt/.json/.yaml files"
+                "no entry of a known layout among {skipped} entries; expected an istioctl bug-report, a kubectl cluster-info dump, a troubleshoot.sh bundle, an AKS Periscope zip, or .log/.txt/.json/.yaml files"
             ),
         });
     }
+    run_checks(&mut pipeline, engine, &cluster);
     let incidents: Vec<Incident> = pipeline.grouper().incidents().cloned().collect();
     let (_, store_error) = pipeline.finish(Utc::now());
     for p in &bundle_problems {
@@ -196,6 +275,33 @@ pub fn analyze(
         Some(t) if worst.is_some_and(|w| w >= t) => ExitStatus::Found,
         _ => ExitStatus::Ok,
     })
+}
+
+/// Runs the resource checks on what the bundle held, and hands each
+/// finding to the pipeline as a hit of its signature, dated by the newest
+/// evidence the bundle holds (the clock only when it holds none).
+fn run_checks(pipeline: &mut Pipeline<'_, '_, Seen>, engine: &Engine, cluster: &str) {
+    let seen = pipeline.printer_mut();
+    let facts = std::mem::take(&mut seen.facts);
+    let collected = seen.latest;
+    let findings = checks::run(&facts, |id| engine.set.get(id).is_some_and(|s| s.check));
+    for finding in &findings {
+        let Some(index) = engine.set.index_of(finding.signature) else {
+            continue;
+        };
+        let severity = engine.set.signatures()[index].severity;
+        let hit = Hit {
+            signature: Some(index),
+            captures: finding.details.clone(),
+        };
+        pipeline.set_origin(Origin {
+            cluster: cluster.to_string(),
+            input: finding.object.entry.clone(),
+            namespace: finding.object.namespace.clone(),
+            ..Origin::default()
+        });
+        pipeline.record(&finding.record(severity, collected), Some(&hit));
+    }
 }
 
 /// A one-line progress display on stderr: only on a terminal, and only
@@ -343,9 +449,8 @@ fn report(
                 let text: String = s.text.chars().take(160).collect();
                 writeln!(
                     out,
-                    "      {}:{}  {}",
-                    for_terminal(&s.input),
-                    s.line,
+                    "      {}  {}",
+                    for_terminal(&s.place()),
                     for_terminal(&text)
                 )?;
             }
@@ -416,9 +521,8 @@ fn markdown(
             if let Some(s) = inc.samples.first() {
                 writeln!(
                     out,
-                    "  - evidence `{}:{}`\n\n    ```text\n    {}\n    ```",
-                    code(&s.input),
-                    s.line,
+                    "  - evidence `{}`\n\n    ```text\n    {}\n    ```",
+                    code(&s.place()),
                     code(&s.text)
                 )?;
             }

@@ -105,9 +105,8 @@ pub fn html(
             if let Some(s) = inc.samples.first() {
                 write!(
                     out,
-                    "<br>evidence <code>{}:{}</code><pre>{}</pre>",
-                    esc(&s.input),
-                    s.line,
+                    "<br>evidence <code>{}</code><pre>{}</pre>",
+                    esc(&s.place()),
                     esc(&s.text)
                 )?;
             }

@@ -152,7 +152,7 @@ fn origin_of(args: &ClassifyArgs, input: &str) -> Origin {
         input: input.to_string(),
         pod,
         namespace: args.namespace.clone(),
-        gateway: None,
+        ..Origin::default()
     }
 }
 

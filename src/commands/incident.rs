@@ -163,13 +163,7 @@ fn write_incident(out: &mut impl Write, inc: &Incident, style: Style) -> io::Res
     writeln!(out, "{}", style.bold("Samples:"))?;
     for s in &inc.samples {
         let when = s.ts.map(t).unwrap_or_else(|| "-".into());
-        writeln!(
-            out,
-            "  {}:{}  {}",
-            for_terminal(&s.input),
-            s.line,
-            style.dim(&when)
-        )?;
+        writeln!(out, "  {}  {}", for_terminal(&s.place()), style.dim(&when))?;
         writeln!(out, "    {}", for_terminal(&s.text))?;
     }
     if !inc.guide_step.is_empty() {

@@ -33,6 +33,7 @@ pub fn list(set: &SignatureSet, json: bool, regexes: bool, style: Style) -> io::
                 "title": sig.title,
                 "severity": sig.severity,
                 "benign": sig.benign,
+                "check": sig.check,
                 "section": sig.section,
                 "guide_step": sig.guide_step,
                 "remediation": sig.remediation,
@@ -44,15 +45,17 @@ pub fn list(set: &SignatureSet, json: bool, regexes: bool, style: Style) -> io::
             });
             writeln!(out, "{value}")?;
         } else {
-            let sources = if sig.sources.is_empty() {
-                "any".to_string()
+            let mut sources = if sig.regexes.is_empty() {
+                Vec::new()
+            } else if sig.sources.is_empty() {
+                vec!["any"]
             } else {
-                sig.sources
-                    .iter()
-                    .map(|s| s.as_str())
-                    .collect::<Vec<_>>()
-                    .join(",")
+                sig.sources.iter().map(|s| s.as_str()).collect()
             };
+            if sig.check {
+                sources.push("check");
+            }
+            let sources = sources.join(",");
             let severity = if sig.benign {
                 format!("{:<8}", "benign")
             } else {

@@ -56,7 +56,7 @@ fn gateway_pod(input: &str) -> Origin {
         input: input.into(),
         pod: Some("httpbin-gateway-istio-6d9f7c8b5d-x2kqz".into()),
         namespace: Some("default".into()),
-        gateway: None,
+        ..Origin::default()
     }
 }
 
@@ -309,7 +309,7 @@ fn events_about_gateway_pods_concern_the_gateway_and_name_the_pod() {
         input: "istiod.log".into(),
         pod: Some("istiod-asm-1-26-5d6f7b8c9d-xk2p9".into()),
         namespace: Some("aks-istio-system".into()),
-        gateway: None,
+        ..Origin::default()
     };
     let incidents = group(&set, &istiod, &[bind(1, 0, "x")], &mut NoHistory);
     assert_eq!(

@@ -175,6 +175,34 @@ pub fn parse_text(text: &str, line: u64) -> Option<Record> {
     ))
 }
 
+/// The downstream remote address (`ip:port`) of an access-log line, text or
+/// JSON (prefix already removed), without parsing the rest: the third
+/// column from the end of the text format (remote address, requested server
+/// name, route name), or the `downstream_remote_address` key. `None` unless
+/// the line opens like an access log and the value is a socket address.
+pub fn downstream_remote(body: &str) -> Option<&str> {
+    let remote = if body.starts_with('{') {
+        const KEY: &str = "\"downstream_remote_address\":";
+        let at = body.find(KEY)?;
+        let rest = body[at + KEY.len()..].trim_start().strip_prefix('"')?;
+        &rest[..rest.find('"')?]
+    } else {
+        let b = body.as_bytes();
+        if b.first() != Some(&b'[') || !b.get(1).is_some_and(u8::is_ascii_digit) {
+            return None;
+        }
+        let close = memchr::memchr(b']', b)?;
+        if !body[close..].starts_with("] \"") {
+            return None;
+        }
+        body.trim_end().rsplit(' ').nth(2)?
+    };
+    remote
+        .parse::<std::net::SocketAddr>()
+        .is_ok()
+        .then_some(remote)
+}
+
 /// Builds the JSON access-log record: its message is the entry rendered in
 /// the default text format.
 pub fn from_json(obj: &JsonObject<'_>, line: u64) -> Record {
@@ -435,6 +463,29 @@ mod tests {
         assert_eq!(get(&r, Field::Route), Some("-"));
         assert_eq!(r.fields.len(), 17);
         assert_eq!(r.fields[0].0, Field::Method);
+    }
+
+    #[test]
+    fn downstream_remote_agrees_with_the_parser() {
+        let json = r#"{"start_time":"2025-08-26T10:00:00.000Z","method":"GET","path":"/","protocol":"HTTP/1.1","response_code":200,"downstream_remote_address":"203.0.113.7:55012","downstream_local_address":"10.244.1.5:80"}"#;
+        for line in [REAL_NR, json] {
+            let parsed = parse(line, 1).unwrap();
+            assert_eq!(
+                downstream_remote(line),
+                get(&parsed, Field::RemoteAddress),
+                "{line}"
+            );
+        }
+        assert_eq!(downstream_remote(REAL_NR), Some("10.0.54.168:59378"));
+        for not_access_log in [
+            "[2025-08-26 10:00:00.123][15][warning][config] a b 10.0.0.1:80 c d",
+            "2025-08-26T10:00:00Z\tinfo\tads\tpush 10.0.0.1:80 x y",
+            "[2025-08-26T10:00:00.000Z] \"GET / HTTP/1.1\" 200 - - - not-an-address x y",
+            r#"{"msg":"downstream_remote_address is 1.2.3.4:5"}"#,
+            "",
+        ] {
+            assert_eq!(downstream_remote(not_access_log), None, "{not_access_log}");
+        }
     }
 
     #[test]

@@ -16,11 +16,12 @@ pub mod event_table;
 pub mod istio;
 pub mod klog;
 pub mod line;
+pub mod marker;
 pub mod prefix;
 mod reader;
 pub mod time;
 
-pub use reader::{InputKind, Reader, parse_document, sniff};
+pub use reader::{InputKind, Reader, each_object, parse_document, parse_document_with, sniff};
 
 /// A problem found while reading one input; reading goes on after it.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -76,6 +76,22 @@ pub fn sniff(head: &str) -> InputKind {
 /// a `--watch -o json` event wrapper) is opened and each item gets the line
 /// it starts on. Other objects give no records.
 pub fn parse_document(text: &str, kind: InputKind, problems: &mut Vec<Problem>) -> Vec<Record> {
+    parse_document_with(text, kind, problems, &mut |_, _| {})
+}
+
+/// [`parse_document`], also calling `on_object` with every object of a JSON
+/// or YAML document (see [`each_object`]) and the line it starts on.
+pub fn parse_document_with(
+    text: &str,
+    kind: InputKind,
+    problems: &mut Vec<Problem>,
+    on_object: &mut dyn FnMut(&Value, u64),
+) -> Vec<Record> {
+    let mut out = Vec::new();
+    let mut visit = |object: &Value, line: u64| {
+        records_of_object(object, line, &mut out);
+        on_object(object, line);
+    };
     match kind {
         InputKind::Lines => {
             let mut reader = Reader::new();
@@ -84,11 +100,12 @@ pub fn parse_document(text: &str, kind: InputKind, problems: &mut Vec<Problem>) 
                 reader.push_line(l, i as u64 + 1, &mut out, problems);
             }
             reader.finish(&mut out, problems);
-            out
+            return out;
         }
-        InputKind::Json => json_documents(text, problems),
-        InputKind::Yaml => yaml_documents(text, problems),
+        InputKind::Json => json_documents(text, problems, &mut visit),
+        InputKind::Yaml => yaml_documents(text, problems, &mut visit),
     }
+    out
 }
 
 /// Byte offsets where each line starts.
@@ -105,53 +122,75 @@ fn line_of(starts: &[usize], pos: usize) -> u64 {
 
 /// Emits the records a JSON or YAML value holds.
 fn records_from_value(value: &Value, line: u64, item_lines: &[u64], out: &mut Vec<Record>) {
-    records_at_depth(value, line, item_lines, out, 0);
+    each_object(value, line, item_lines, &mut |object, at| {
+        records_of_object(object, at, out);
+    });
 }
 
-fn records_at_depth(
+/// The records of one object: an Event, or the conditions of a Gateway
+/// API object.
+fn records_of_object(object: &Value, line: u64, out: &mut Vec<Record>) {
+    if let Some(record) = event::from_json(object, line) {
+        out.push(record);
+    } else {
+        condition::from_object(object, line, out);
+    }
+}
+
+/// Calls `visit` with every object a JSON or YAML value holds, and the line
+/// it starts on: `List` items (given the `kind` and `apiVersion` of a typed
+/// list such as `GatewayList` when they lack their own, as the API server
+/// returns them), the object of a watch event, or the value itself.
+pub fn each_object(
     value: &Value,
     line: u64,
     item_lines: &[u64],
-    out: &mut Vec<Record>,
+    visit: &mut dyn FnMut(&Value, u64),
+) {
+    objects_at_depth(value, line, item_lines, visit, 0);
+}
+
+fn objects_at_depth(
+    value: &Value,
+    line: u64,
+    item_lines: &[u64],
+    visit: &mut dyn FnMut(&Value, u64),
     depth: u32,
 ) {
     if depth > 8 {
         return;
     }
-    // `kind` and `apiVersion` a typed list (`GatewayList`) gives items that
-    // lack their own, as the API server returns them.
-    let items =
-        |list: &Vec<Value>, typed: Option<(&str, Option<&Value>)>, out: &mut Vec<Record>| {
-            for (i, item) in list.iter().enumerate() {
-                let at = if item_lines.len() == list.len() {
-                    item_lines[i]
-                } else {
-                    line
-                };
-                match (typed, item.as_object()) {
-                    (Some((kind, api_version)), Some(obj)) if !obj.contains_key("kind") => {
-                        let mut obj = obj.clone();
-                        obj.insert("kind".to_string(), Value::String(kind.to_string()));
-                        if let Some(av) = api_version
-                            && !obj.contains_key("apiVersion")
-                        {
-                            obj.insert("apiVersion".to_string(), av.clone());
-                        }
-                        records_at_depth(&Value::Object(obj), at, &[], out, depth + 1);
+    let mut items = |list: &Vec<Value>, typed: Option<(&str, Option<&Value>)>| {
+        for (i, item) in list.iter().enumerate() {
+            let at = if item_lines.len() == list.len() {
+                item_lines[i]
+            } else {
+                line
+            };
+            match (typed, item.as_object()) {
+                (Some((kind, api_version)), Some(obj)) if !obj.contains_key("kind") => {
+                    let mut obj = obj.clone();
+                    obj.insert("kind".to_string(), Value::String(kind.to_string()));
+                    if let Some(av) = api_version
+                        && !obj.contains_key("apiVersion")
+                    {
+                        obj.insert("apiVersion".to_string(), av.clone());
                     }
-                    _ => records_at_depth(item, at, &[], out, depth + 1),
+                    objects_at_depth(&Value::Object(obj), at, &[], visit, depth + 1);
                 }
+                _ => objects_at_depth(item, at, &[], visit, depth + 1),
             }
-        };
+        }
+    };
     match value {
-        Value::Array(list) => items(list, None, out),
+        Value::Array(list) => items(list, None),
         Value::Object(map) => {
             let kind = map.get("kind").and_then(Value::as_str);
             if let (Some(Value::String(_)), Some(object @ Value::Object(_)), None) =
                 (map.get("type"), map.get("object"), kind)
             {
                 // A watch event: {"type": "ADDED", "object": {...}}.
-                records_at_depth(object, line, &[], out, depth + 1);
+                objects_at_depth(object, line, &[], visit, depth + 1);
             } else if let Some(Value::Array(list)) = map.get("items")
                 && kind.is_none_or(|k| k.ends_with("List"))
             {
@@ -159,11 +198,9 @@ fn records_at_depth(
                     .and_then(|k| k.strip_suffix("List"))
                     .filter(|k| !k.is_empty())
                     .map(|k| (k, map.get("apiVersion")));
-                items(list, typed, out);
-            } else if let Some(record) = event::from_json(value, line) {
-                out.push(record);
+                items(list, typed);
             } else {
-                condition::from_object(value, line, out);
+                visit(value, line);
             }
         }
         _ => {}
@@ -286,9 +323,8 @@ fn json_message(e: &serde_json::Error) -> String {
 
 /// Reads a stream of JSON values; a value that fails to parse is reported
 /// and reading resumes at the next line that opens a value at column 0.
-fn json_documents(text: &str, problems: &mut Vec<Problem>) -> Vec<Record> {
+fn json_documents(text: &str, problems: &mut Vec<Problem>, visit: &mut dyn FnMut(&Value, u64)) {
     let starts = line_starts(text);
-    let mut out = Vec::new();
     let mut pos = 0usize;
     while pos < text.len() {
         let rest = &text[pos..];
@@ -308,7 +344,7 @@ fn json_documents(text: &str, problems: &mut Vec<Problem>) -> Vec<Record> {
                     .into_iter()
                     .map(|o| line_of(&starts, pos + o))
                     .collect();
-                records_from_value(&value, doc_line, &item_lines, &mut out);
+                each_object(&value, doc_line, &item_lines, visit);
                 pos = end.max(pos + 1);
             }
             Some(Err(e)) => {
@@ -351,7 +387,6 @@ fn json_documents(text: &str, problems: &mut Vec<Problem>) -> Vec<Record> {
             None => break,
         }
     }
-    out
 }
 
 /// Where the items of a YAML List (or a top-level sequence) start.
@@ -388,7 +423,7 @@ fn yaml_marker(line: &str) -> Option<bool> {
 }
 
 /// Reads YAML documents separated by `---`, each on its own.
-fn yaml_documents(text: &str, problems: &mut Vec<Problem>) -> Vec<Record> {
+fn yaml_documents(text: &str, problems: &mut Vec<Problem>, visit: &mut dyn FnMut(&Value, u64)) {
     let starts = line_starts(text);
     let mut docs: Vec<(u64, &str)> = Vec::new();
     let mut doc_start = 0usize;
@@ -412,7 +447,6 @@ fn yaml_documents(text: &str, problems: &mut Vec<Problem>) -> Vec<Record> {
     }
     docs.push((doc_line, &text[doc_start.min(text.len())..]));
 
-    let mut out = Vec::new();
     for (first_line, doc) in docs {
         let Some(offset) = doc.lines().position(|l| {
             let t = l.trim();
@@ -427,7 +461,7 @@ fn yaml_documents(text: &str, problems: &mut Vec<Problem>) -> Vec<Record> {
                     .into_iter()
                     .map(|l| first_line + l.saturating_sub(1))
                     .collect();
-                records_from_value(&value, object_line, &item_lines, &mut out);
+                each_object(&value, object_line, &item_lines, visit);
             }
             Err(e) => {
                 let line = e
@@ -449,7 +483,6 @@ fn yaml_documents(text: &str, problems: &mut Vec<Problem>) -> Vec<Record> {
             }
         }
     }
-    out
 }
 
 /// A CRI partial line waiting for its final (`F`) part.

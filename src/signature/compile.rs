@@ -20,8 +20,9 @@ use regex_automata::{Input, MatchKind, PatternSet};
 
 use super::diagnostic::Diagnostic;
 use super::literal::{self, LiteralSet};
-use super::spec::{FileSpec, SignatureSpec};
+use super::spec::{Examples, FileSpec, SignatureSpec};
 use super::{LazyRegex, PatternFile, Severity, Signature};
+use crate::checks;
 use crate::record::{Level, Record, Source};
 
 /// Examples each signature needs at least.
@@ -467,11 +468,42 @@ fn check_signature(
         }
         conditions.push((key.clone(), values));
     }
-    let mut regexes = Vec::new();
-    let patterns = spec.regexes.get_ref();
-    if patterns.is_empty() {
+    let check = spec.check.as_ref().is_some_and(|c| *c.get_ref());
+    if let Some(c) = &spec.check
+        && *c.get_ref()
+    {
+        if benign {
+            diags.push(
+                diag(c.span(), "a [[benign]] rule cannot be a check".into())
+                    .with_help("remove `check = true`"),
+            );
+        } else if !checks::exists(&id) {
+            let known: Vec<&str> = checks::CHECKS.iter().map(|(id, _)| *id).collect();
+            diags.push(
+                diag(c.span(), format!("no built-in check evaluates {id:?}")).with_help(format!(
+                    "expected `check = true` only on one of {}",
+                    known.join(", ")
+                )),
+            );
+        }
+    }
+    if let Some(s) = spec
+        .sources
+        .iter()
+        .find(|s| Source::from_name(s.get_ref()) == Some(Source::Check))
+    {
         diags.push(
-            diag(spec.regexes.span(), "no regexes".into()).with_help("expected at least one regex"),
+            diag(s.span(), "regexes never run on check findings".into())
+                .with_help("expected `check = true` to evaluate a signature on objects"),
+        );
+    }
+    let mut regexes = Vec::new();
+    let patterns: &[toml::Spanned<String>] = spec.regexes.as_ref().map_or(&[], |r| r.get_ref());
+    if patterns.is_empty() && !check {
+        let span = spec.regexes.as_ref().map_or(sig_span.clone(), |r| r.span());
+        diags.push(
+            diag(span, "no regexes".into())
+                .with_help("expected at least one regex (or `check = true` for a built-in check)"),
         );
     }
     for p in patterns {
@@ -498,18 +530,28 @@ fn check_signature(
             Err(d) => diags.push(d),
         }
     }
-    let examples = spec.examples.get_ref();
-    if examples.matches.len() < MIN_MATCH_EXAMPLES
-        || examples.no_match.len() < MIN_NO_MATCH_EXAMPLES
-    {
+    let no_examples = Examples::default();
+    let examples = spec.examples.as_ref().map_or(&no_examples, |e| e.get_ref());
+    let examples_span = spec
+        .examples
+        .as_ref()
+        .map_or(sig_span.clone(), |e| e.span());
+    let counts = (examples.matches.len(), examples.no_match.len());
+    if patterns.is_empty() {
+        if counts != (0, 0) {
+            diags.push(
+                diag(examples_span, format!("{id} has examples but no regexes")).with_help(
+                    "expected no [signature.examples] on a check-only signature (its cases are the check's tests)",
+                ),
+            );
+        }
+    } else if counts.0 < MIN_MATCH_EXAMPLES || counts.1 < MIN_NO_MATCH_EXAMPLES {
         diags.push(
             diag(
-                spec.examples.span(),
+                examples_span,
                 format!(
                     "{} has {} match and {} no_match examples",
-                    id,
-                    examples.matches.len(),
-                    examples.no_match.len()
+                    id, counts.0, counts.1
                 ),
             )
             .with_help(format!(
@@ -545,6 +587,7 @@ fn check_signature(
             escalate,
             object_kind: spec.object_kind.map(|k| k.into_inner()),
             benign,
+            check,
             repeat: spec.repeat.map(|r| {
                 let r = r.into_inner();
                 (r.count, r.within)
@@ -787,6 +830,46 @@ mod tests {
             diags[0]
                 .message
                 .contains("has 1 match and 2 no_match examples")
+        );
+    }
+
+    #[test]
+    fn check_signatures_need_a_built_in_check_and_no_examples() {
+        let check_only = |id: &str, extra: &str| {
+            format!(
+                "[[signature]]\nid = \"{id}\"\ntitle = \"t\"\nseverity = \"warning\"\n\
+                 guide_step = \"g\"\nremediation = \"r\"\ncheck = true\n{extra}"
+            )
+        };
+        let set = SignatureSet::compile(&[file(&check_only("net.gateway_on_system_pool", ""))])
+            .expect("a check needs no regexes");
+        assert!(set.signatures()[0].check);
+        assert!(set.signatures()[0].regexes.is_empty());
+
+        let diags = SignatureSet::compile(&[file(&check_only("net.made_up", ""))]).unwrap_err();
+        assert!(
+            diags[0]
+                .message
+                .contains("no built-in check evaluates \"net.made_up\"")
+        );
+
+        let examples = "[signature.examples]\nmatch = [\"a\"]\n";
+        let diags =
+            SignatureSet::compile(&[file(&check_only("net.gateway_on_system_pool", examples))])
+                .unwrap_err();
+        assert!(diags[0].message.contains("has examples but no regexes"));
+
+        let no_check = check_only("net.gateway_on_system_pool", "").replace("check = true\n", "");
+        let diags = SignatureSet::compile(&[file(&no_check)]).unwrap_err();
+        assert!(diags[0].message.contains("no regexes"));
+
+        let benign =
+            check_only("net.gateway_on_system_pool", "").replace("[[signature]]", "[[benign]]");
+        let diags = SignatureSet::compile(&[file(&benign)]).unwrap_err();
+        assert!(
+            diags
+                .iter()
+                .any(|d| d.message.contains("cannot be a check"))
         );
     }
 }

@@ -103,6 +103,8 @@ pub struct Signature {
     pub escalate: Option<(u64, Severity)>,
     /// `true` for a `[[benign]]` rule: what it matches is routine, not a failure.
     pub benign: bool,
+    /// `true` when a resource check (`src/checks/`) evaluates it on objects.
+    pub check: bool,
     /// For a benign rule: `(count, within seconds)` after which it stops being benign.
     pub repeat: Option<(u32, u64)>,
     /// The regexes, in file order, with captures (compiled on first use:

@@ -66,8 +66,12 @@ pub struct SignatureSpec {
     pub repeat: Option<Spanned<Repeat>>,
     pub escalate: Option<Spanned<Escalate>>,
     pub object_kind: Option<Spanned<String>>,
-    pub regexes: Spanned<Vec<Spanned<String>>>,
-    pub examples: Spanned<Examples>,
+    /// `true`: a built-in resource check (`src/checks/`) evaluates it too.
+    pub check: Option<Spanned<bool>>,
+    /// Required unless `check = true`.
+    pub regexes: Option<Spanned<Vec<Spanned<String>>>>,
+    /// Required with regexes.
+    pub examples: Option<Spanned<Examples>>,
 }
 
 /// A `where` value: one accepted value or a list of them.
@@ -89,7 +93,7 @@ impl OneOrMany {
 }
 
 /// Inline examples that `patterns test` checks.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Examples {
     #[serde(rename = "match", default)]

@@ -26,6 +26,8 @@ fn incident(n: u32, signature: &str, severity: Severity, gateway: &str, secs: i6
             line: 7,
             ts: Some(t(secs)),
             text: format!("{signature} seen on {name}"),
+            container: Some("istio-proxy".into()),
+            previous: false,
         }],
         details: vec![("listener".into(), "0.0.0.0_80".into())],
         guide_step: "step".into(),

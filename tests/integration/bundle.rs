@@ -69,7 +69,7 @@ fn a_bug_report_is_read_in_place_and_reported_by_gateway() {
             && gateways[0].contains("critical"),
         "{gateways:?}"
     );
-    assert!(text.contains(&format!("bug-report/proxies/default/{POD}/istio-proxy.log:10  listener '0.0.0.0_80' failed to bind")), "{text}");
+    assert!(text.contains(&format!("bug-report/proxies/default/{POD}/istio-proxy.log:10 (container istio-proxy)  listener '0.0.0.0_80' failed to bind")), "{text}");
     assert!(text.contains("bug-report/cluster/events:3"), "{text}");
     assert!(text.contains("What to do"), "{text}");
     assert_eq!(
@@ -199,6 +199,101 @@ fn a_damaged_bundle_is_reported_by_entry_and_the_rest_analysed() {
     );
 }
 
+/// An AKS Periscope node zip: a `podscontainerlogs` entry that is not the
+/// JSON Periscope writes is reported by entry, saying what was expected (and
+/// without its escape sequences); the other entries are still analysed, the
+/// wrapped log with the pod its JSON names.
+#[test]
+fn a_periscope_container_log_that_is_not_its_json_is_reported_by_entry() {
+    let dir = tempfile::tempdir().unwrap();
+    let log =
+        std::fs::read_to_string(Path::new(SAMPLES).join("httpbin-gateway-istio.log")).unwrap();
+    let good = serde_json::json!({
+        "name": POD,
+        "ready": "0/1",
+        "status": "Running",
+        "restart": 0,
+        "age": 754_000_000_000u64,
+        "containerName": "istio-proxy",
+        "containerLog": log,
+    });
+    let path = dir.path().join("aks-userpool-12345678-vmss000001.zip");
+    let mut z = zip::ZipWriter::new(std::fs::File::create(&path).unwrap());
+    let mut add = |name: &str, data: &[u8]| {
+        z.start_file(name, zip::write::SimpleFileOptions::default())
+            .unwrap();
+        z.write_all(data).unwrap();
+    };
+    add(
+        "podscontainerlogs/coredns-789789675-7xq2k-coredns",
+        b"{\"name\":\"coredns-789789675-7xq2k\",\"containerName\":\"core\x1b[2Jdns",
+    );
+    add(
+        &format!("podscontainerlogs/{POD}-istio-proxy"),
+        good.to_string().as_bytes(),
+    );
+    add("iptables/iptables", b"Chain PREROUTING (policy ACCEPT)\n");
+    z.finish().unwrap();
+    let bundle = path.display().to_string();
+    let out = run(
+        &[
+            "--no-store",
+            "bundle",
+            "analyze",
+            "--fail-on",
+            "never",
+            &bundle,
+        ],
+        b"",
+        &[],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let err = stderr(&out);
+    let line = err.lines().find(|l| {
+        l.contains(&format!(
+            "{bundle}: podscontainerlogs/coredns-789789675-7xq2k-coredns: "
+        ))
+    });
+    assert!(
+        line.is_some_and(|l| l.contains("invalid JSON (")
+            && l.contains("expected an AKS Periscope podscontainerlogs JSON object")),
+        "{err}"
+    );
+    assert!(!err.contains('\x1b'), "{err:?}");
+    let text = stdout(&out);
+    assert!(
+        text.starts_with(&format!(
+            "{bundle} (Zip, AKS Periscope): 2 entries read, 1 skipped, 1 problems"
+        )),
+        "{text}"
+    );
+    assert!(
+        text.lines().any(|l| l
+            .trim_start()
+            .starts_with(&format!("podscontainerlogs/{POD}-istio-proxy:10 "))
+            && l.contains("listener '0.0.0.0_80' failed to bind")),
+        "{text}"
+    );
+    let json = json_lines(&stdout(&run(
+        &[
+            "--no-store",
+            "bundle",
+            "analyze",
+            "--format",
+            "json",
+            &bundle,
+        ],
+        b"",
+        &[],
+    )));
+    let bind = json
+        .iter()
+        .find(|i| i["signature"] == "proxy.listener_bind_failed")
+        .unwrap();
+    assert_eq!(bind["pods"][0], POD);
+    assert_eq!(bind["gateway"], "default/httpbin-gateway");
+}
+
 /// Every sample bundle in `corpus/bundles/` (one per layout, built by
 /// `make_bundles.py`) gives exactly the incidents its `.expected` file lists.
 #[test]
@@ -250,7 +345,7 @@ fn sample_bundles_give_their_expected_incidents() {
             .collect();
         assert_eq!(got, want, "{name}");
         // Gateways the objects name without an incident are listed as healthy.
-        if name.ends_with(".tar.gz") {
+        if name.ends_with(".tar.gz") || name == "aks-periscope.zip" {
             let text = stdout(&run(
                 &[
                     "--no-store",
@@ -273,7 +368,7 @@ fn sample_bundles_give_their_expected_incidents() {
         }
         checked += 1;
     }
-    assert_eq!(checked, 4, "one sample bundle per layout");
+    assert_eq!(checked, 5, "one sample bundle per layout");
 }
 
 /// The HTML report is one self-contained page whose text from the bundle

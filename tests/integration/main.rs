@@ -3,6 +3,7 @@
 //! binary; modules per command.
 
 mod bundle;
+mod checks;
 mod classify;
 mod crash;
 mod incident;
