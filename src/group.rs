@@ -13,7 +13,9 @@
 //! A gateway pod named in an Event is mapped to its Gateway the same way.
 //! Unclassified warn/error lines are grouped by [`TemplateMiner`] template.
 //! An incident closes once no hit has come for the quiet window; the next
-//! hit opens a new incident that links to it (`previous`). The first hit
+//! hit opens a new incident that links to it (`previous`); a resource check's
+//! finding, which states how things were at collection, joins the open
+//! incident of its key however long it was quiet. The first hit
 //! fixes the id, so reading the same input twice gives the same incidents.
 
 use std::collections::{HashMap, HashSet};
@@ -22,7 +24,7 @@ use chrono::{DateTime, Duration, Utc};
 
 use crate::classify::Hit;
 use crate::incident::{Incident, MAX_PODS, MAX_SAMPLES, ObjectRef, Sample, State, stable_id};
-use crate::record::{Field, Level, Record};
+use crate::record::{Field, Level, Record, Source};
 use crate::signature::{Severity, SignatureSet, UNCLASSIFIED};
 use crate::template::{TemplateMiner, pod_stem};
 
@@ -159,7 +161,12 @@ impl<'s> Grouper<'s> {
         let mut previous = None;
         if let Some(&i) = self.open.get(&run_key) {
             let entry = &mut self.entries[i];
-            if ts.signed_duration_since(entry.incident.last_seen) <= self.quiet {
+            // A check finding is the state when the objects were collected:
+            // it joins the run's incident of its key however long ago that
+            // incident's last log line was.
+            let joins = record.source == Source::Check
+                || ts.signed_duration_since(entry.incident.last_seen) <= self.quiet;
+            if joins {
                 entry.add(ts, sample, pod, sig.and_then(|s| s.escalate));
                 if sig.is_none() {
                     entry.incident.title = title;

@@ -133,6 +133,219 @@ status:
 """
 
 
+# --- Objects for the resource checks -------------------------------------
+# A canary upgrade asm-1-25 -> asm-1-26 in progress (bug-report), a gateway
+# pod on the system pool (cluster-info dump), customization ConfigMaps and a
+# Gateway only reached from inside the cluster (support bundle).
+
+API_POD = "api-gw-istio-5f7d9c8b6d-m4k7t"
+EDGE_POD = "edge-gw-istio-7b8c9d6f5c-h2j4n"
+USER_NODE = "aks-userpool-12345678-vmss000001"
+SYSTEM_NODE = "aks-systempool-87654321-vmss000000"
+
+
+def node(name, mode, ip):
+    pool = name.split("-")[1]
+    return {
+        "apiVersion": "v1",
+        "kind": "Node",
+        "metadata": {
+            "name": name,
+            "labels": {
+                "kubernetes.azure.com/agentpool": pool,
+                "kubernetes.azure.com/mode": mode,
+                "kubernetes.io/os": "linux",
+                "node.kubernetes.io/instance-type": "Standard_D4ds_v5",
+            },
+        },
+        "status": {
+            "addresses": [
+                {"type": "InternalIP", "address": ip},
+                {"type": "Hostname", "address": name},
+            ],
+            "conditions": [{"type": "Ready", "status": "True", "reason": "KubeletReady"}],
+        },
+    }
+
+
+NODES = [node(USER_NODE, "user", "10.224.0.5"), node(SYSTEM_NODE, "system", "10.224.0.4")]
+
+
+def istiod_deployment(rev, ready):
+    return {
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "metadata": {
+            "name": "istiod-" + rev,
+            "namespace": "aks-istio-system",
+            "labels": {"app": "istiod", "istio.io/rev": rev},
+        },
+        "spec": {"replicas": 2},
+        "status": {"replicas": 2, "readyReplicas": ready, "availableReplicas": ready},
+    }
+
+
+def gateway_pod(pod, ns, gateway, node_name, rev, ip):
+    return {
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": {
+            "name": pod,
+            "namespace": ns,
+            "labels": {
+                "gateway.networking.k8s.io/gateway-name": gateway,
+                "istio.io/rev": rev,
+                "service.istio.io/canonical-name": gateway + "-istio",
+            },
+        },
+        "spec": {
+            "nodeName": node_name,
+            "containers": [
+                {
+                    "name": "istio-proxy",
+                    "image": "mcr.microsoft.com/oss/istio/proxyv2:%s-distroless"
+                    % {"asm-1-25": "1.25.3", "asm-1-26": "1.26.3"}[rev],
+                    "env": [
+                        {"name": "PILOT_CERT_PROVIDER", "value": "istiod"},
+                        {"name": "CA_ADDR", "value": "istiod-%s.aks-istio-system.svc:15012" % rev},
+                    ],
+                }
+            ],
+        },
+        "status": {"phase": "Running", "podIP": ip},
+    }
+
+
+def gateway_service(gateway, ns, port, app_protocol, annotations):
+    return {
+        "apiVersion": "v1",
+        "kind": "Service",
+        "metadata": {
+            "name": gateway + "-istio",
+            "namespace": ns,
+            "labels": {
+                "gateway.istio.io/managed": "istio.io-gateway-controller",
+                "gateway.networking.k8s.io/gateway-name": gateway,
+            },
+            "annotations": annotations,
+        },
+        "spec": {
+            "type": "LoadBalancer",
+            "externalTrafficPolicy": "Cluster",
+            "ports": [
+                {"name": "status-port", "port": 15021, "protocol": "TCP", "appProtocol": "tcp", "targetPort": 15021},
+                {"name": "%s-%d" % (app_protocol, port), "port": port, "protocol": "TCP", "appProtocol": app_protocol, "targetPort": port},
+            ],
+        },
+    }
+
+
+def configmap(name, ns, created, labels, data):
+    meta = {"name": name, "namespace": ns, "creationTimestamp": created}
+    if labels:
+        meta["labels"] = labels
+    return {"apiVersion": "v1", "kind": "ConfigMap", "metadata": meta, "data": data}
+
+
+CLASS_DEFAULTS = configmap(
+    "istio-gateway-class-defaults",
+    "aks-istio-system",
+    "2025-08-01T08:00:00Z",
+    {"gateway.istio.io/defaults-for-class": "istio"},
+    {
+        "horizontalPodAutoscaler": "spec:\n  minReplicas: 2\n  maxReplicas: 5\n",
+        "podDisruptionBudget": "spec:\n  minAvailable: 1\n",
+    },
+)
+ROOT_CA = lambda ns: configmap("kube-root-ca.crt", ns, "2025-08-01T08:00:00Z", None, {"ca.crt": "-----BEGIN CERTIFICATE-----\n"})
+
+
+def gateway_cr(name, ns, labels, spec_extra, conditions, addresses=None):
+    meta = {"name": name, "namespace": ns}
+    if labels:
+        meta["labels"] = labels
+    spec = {"gatewayClassName": "istio", "listeners": [{"name": "http", "port": 80, "protocol": "HTTP"}]}
+    spec.update(spec_extra)
+    status = {"conditions": [
+        {"type": t, "status": st, "reason": r, "message": m, "lastTransitionTime": "2025-08-26T10:00:05Z", "observedGeneration": 1}
+        for (t, st, r, m) in conditions
+    ]}
+    if addresses:
+        status["addresses"] = [{"type": "IPAddress", "value": a} for a in addresses]
+    return {"apiVersion": "gateway.networking.k8s.io/v1", "kind": "Gateway", "metadata": meta, "spec": spec, "status": status}
+
+
+ACCEPTED = ("Accepted", "True", "Accepted", "Resource accepted")
+
+
+def programmed_ok(service):
+    return ("Programmed", "True", "Programmed", "Resource programmed, assigned to service(s) %s:80" % service)
+
+
+def to_yaml(value, indent=0):
+    """A small YAML writer for the plain dicts/lists/strings above, in the
+    block style `kubectl get -o yaml` uses (keys sorted, strings quoted
+    when YAML would read them as something else)."""
+    pad = "  " * indent
+    out = []
+    if isinstance(value, dict):
+        for k in sorted(value):
+            v = value[k]
+            if isinstance(v, (dict, list)) and v:
+                out.append("%s%s:" % (pad, k))
+                out.append(to_yaml(v, indent + 1))
+            else:
+                out.append("%s%s: %s" % (pad, k, scalar(v)))
+    else:
+        for item in value:
+            text = to_yaml(item, indent + 1) if isinstance(item, (dict, list)) else "  " * (indent + 1) + scalar(item)
+            lines = text.split("\n")
+            first = lines[0]
+            out.append("%s- %s" % (pad, first.strip()))
+            out.extend(lines[1:])
+    return "\n".join(out)
+
+
+def scalar(v):
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, int):
+        return str(v)
+    if isinstance(v, dict):
+        return "{}"
+    if isinstance(v, list):
+        return "[]"
+    if "\n" in v:
+        return json.dumps(v)
+    plain = v and not v[0] in "-?:,[]{}#&*!|>'\"%@`" and ": " not in v and " #" not in v
+    if plain and v not in ("true", "false", "null", "True", "False") and not v.replace(".", "").isdigit():
+        return v
+    return json.dumps(v)
+
+
+def yaml_list(items):
+    return ("apiVersion: v1\nitems:\n" + to_yaml(items, 0).replace("\n", "\n") + "\nkind: List\nmetadata:\n  resourceVersion: \"\"\n").encode()
+
+
+def yaml_docs(items):
+    return "".join(to_yaml(i) + "\n---\n" for i in items).encode()
+
+
+def json_list(kind, items):
+    return json.dumps({"apiVersion": "v1", "kind": kind, "metadata": {"resourceVersion": "1169297"}, "items": items}, indent=2).encode() + b"\n"
+
+
+# An in-cluster client calling the api Gateway; nothing from outside.
+API_PROXY_LOG = (
+    "2025-08-26T10:02:00.000000Z\tinfo\tProxy role\tips=[10.244.1.31] type=router id=%s.api domain=api.svc.cluster.local\n" % API_POD
+    + "".join(
+        "[2025-08-26T10:0%d:%02d.000Z] \"GET /v1/orders HTTP/1.1\" 200 - via_upstream - \"-\" 0 845 4 3 \"-\" \"Go-http-client/1.1\" \"7d2e4c1a-%04d-4b6e-9f1a-2c3d4e5f6a7b\" \"api.contoso.com\" \"10.244.3.12:8080\" outbound|8080||orders.api.svc.cluster.local 10.244.1.31:5%04d 10.244.1.31:80 10.244.2.17:4%04d - api.api-gw.0\n"
+        % (3 + i // 60, i % 60, i, i, i)
+        for i in range(6)
+    )
+).encode()
+
+
 def dump_section(pod, ns, container, text):
     return (
         "==== START logs for container %s of pod %s/%s ====\n" % (container, ns, pod)
@@ -450,12 +663,63 @@ def periscope_bundle(gateway_log):
 def main():
     gateway_log = sample("httpbin-gateway-istio.log")
 
+    # istioctl bug-report of a cluster halfway through asm-1-25 -> asm-1-26.
+    events_all_namespaces = "\n".join(
+        ("NAMESPACE   " if i == 0 else "default     ") + line
+        for i, line in enumerate(sample("events.txt").decode().splitlines())
+    ).encode() + b"\n"
+    shop_gw = gateway_cr(
+        "shop-gw", "shop", {"istio.io/rev": "asm-1-26"},
+        {"infrastructure": {"parametersRef": {"group": "", "kind": "ConfigMap", "name": "shop-gw-options"}}},
+        [ACCEPTED, ("Programmed", "False", "AddressNotUsable",
+                    'Failed to assign to any requested addresses: hostname "shop-gw-istio.shop.svc.cluster.local" not found')],
+    )
+    api_gw = gateway_cr("api-gw", "api", {"istio.io/rev": "asm-1-26"}, {},
+                        [ACCEPTED, programmed_ok("api-gw-istio.api.svc.cluster.local")], ["20.81.10.9"])
+    storefront_route = {
+        "apiVersion": "gateway.networking.k8s.io/v1",
+        "kind": "HTTPRoute",
+        "metadata": {"name": "storefront", "namespace": "shop"},
+        "spec": {
+            "parentRefs": [{"name": "shop-gateway"}],
+            "hostnames": ["shop.contoso.com"],
+            "rules": [{"backendRefs": [{"name": "storefront", "port": 8080}]}],
+        },
+    }
+    namespaces = [
+        {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns, "labels": labels}}
+        for ns, labels in [
+            ("default", {"kubernetes.io/metadata.name": "default"}),
+            ("edge", {"kubernetes.io/metadata.name": "edge", "istio.io/rev": "asm-1-26"}),
+            ("shop", {"kubernetes.io/metadata.name": "shop"}),
+            ("api", {"kubernetes.io/metadata.name": "api"}),
+        ]
+    ]
+    bug_report_resources = [
+        istiod_deployment("asm-1-25", 2),
+        istiod_deployment("asm-1-26", 2),
+        gateway_service("httpbin-gateway", "default", 80, "http", {}),
+        gateway_service("edge-gw", "edge", 443, "https", {
+            "service.beta.kubernetes.io/port_443_health-probe_protocol": "http",
+            "service.beta.kubernetes.io/port_443_health-probe_port": "15021",
+            "service.beta.kubernetes.io/port_443_health-probe_request-path": "/healthz/ready",
+        }),
+        gateway_pod(GW_POD, "default", "httpbin-gateway", USER_NODE, "asm-1-26", "10.244.1.23"),
+        gateway_pod(EDGE_POD, "edge", "edge-gw", USER_NODE, "asm-1-26", "10.244.1.27"),
+        # Started before the Gateway moved to asm-1-26 and never restarted.
+        gateway_pod(API_POD, "api", "api-gw", USER_NODE, "asm-1-25", "10.244.1.31"),
+        CLASS_DEFAULTS,
+        ROOT_CA("shop"),
+    ]
     write_tar_gz(
         os.path.join(HERE, "bug-report.tar.gz"),
         {
-            "bug-report/versions": b"client version: 1.26.3\ncontrol plane version: 1.26.3\n",
-            "bug-report/cluster/events": sample("events.txt"),
-            "bug-report/cluster/crs": HEALTHY_GATEWAY + sample("httpbin-gateway.yaml"),
+            "bug-report/versions": b"client version: 1.26.3\ncontrol plane version: 1.25.3, 1.26.3\n",
+            "bug-report/cluster/events": events_all_namespaces,
+            "bug-report/cluster/crs": HEALTHY_GATEWAY.replace(b"  name: edge-gw\n", b"  name: edge-gw\n")
+            + sample("httpbin-gateway.yaml") + b"---\n" + yaml_docs([shop_gw, api_gw, storefront_route]),
+            "bug-report/cluster/k8s-resources": yaml_list(bug_report_resources),
+            "bug-report/cluster/k8s-cluster-resources": yaml_list(NODES + namespaces),
             "bug-report/istio/aks-istio-system/%s/discovery.log" % ISTIOD: ISTIOD_LOG,
             "bug-report/istio/aks-istio-system/%s/debug/syncz" % ISTIOD: b"[]\n",
             "bug-report/proxies/default/%s/istio-proxy.log" % GW_POD: gateway_log + PREVIOUS_LOG,
@@ -468,38 +732,97 @@ def main():
         GW_EXPECTED
         + [
             ("lb.address_pending", "default/httpbin-gateway"),
-            ("lb.sync_failed", "httpbin-gateway"),
-            ("pod.probe_failed", "httpbin-gateway"),
+            ("lb.sync_failed", "default/httpbin-gateway"),
+            ("pod.probe_failed", "default/httpbin-gateway"),
             ("custom.parameters_ref_missing", "shop/shop-gw"),
+            ("gateway.service_missing", "shop/shop-gw"),
+            # [check] findings on the objects.
+            ("revision.unpinned_during_upgrade", "default/httpbin-gateway"),
+            ("revision.stale_proxy", "api/api-gw"),
+            ("route.no_matching_parent", "shop/shop-gateway"),
         ],
     )
 
+    # cluster-info dump: no custom resources, but nodes, pods and services:
+    # the shop gateway's pod landed on the system pool, and its Service's
+    # HTTP port gets the load balancer's `GET /` probe.
+    shop_pod = gateway_pod(SHOP_POD, "shop", "shop-gw", SYSTEM_NODE, "asm-1-26", "10.244.0.19")
     write_tree(
         os.path.join(HERE, "cluster-info-dump"),
         {
-            "nodes.json": b'{"kind": "NodeList", "items": []}\n',
+            "nodes.json": json_list("NodeList", NODES),
+            "aks-istio-system/deployments.json": json_list("DeploymentList", [istiod_deployment("asm-1-26", 2)]),
             "shop/events.json": json.dumps(EVENTS, indent=2).encode() + b"\n",
-            "shop/pods.json": b'{"kind": "PodList", "items": []}\n',
+            "shop/pods.json": json_list("PodList", [shop_pod]),
+            "shop/services.json": json_list("ServiceList", [gateway_service("shop-gw", "shop", 80, "http", {})]),
             "shop/%s/logs.txt" % SHOP_POD: dump_section(SHOP_POD, "shop", "istio-proxy", SHOP_PROXY_LOG),
             "default/%s/logs.txt" % GW_POD: dump_section(GW_POD, "default", "istio-proxy", gateway_log),
         },
     )
-    expected("cluster-info-dump", GW_EXPECTED + SHOP_EXPECTED)
+    expected(
+        "cluster-info-dump",
+        GW_EXPECTED + SHOP_EXPECTED + [
+            ("net.gateway_on_system_pool", "shop/shop-gw"),
+            ("lb.probe_path_unrouted", "shop/shop-gw"),
+        ],
+    )
 
+    # troubleshoot.sh: customization ConfigMaps, a Gateway of the App Routing
+    # class, and an api Gateway whose access logs show only in-cluster clients.
     root = "support-bundle-2025-08-26T10_10_00"
+    shop_options = configmap("shop-gw-options", "shop", "2025-08-20T09:00:00Z", None, {
+        "deployment": "spec:\n  template:\n    spec:\n      hostNetwork: true\n      nodeSelector:\n        kubernetes.azure.com/mode: user\n",
+    })
+    my_defaults = configmap("my-gateway-defaults", "aks-istio-system", "2025-08-21T12:00:00Z",
+                            {"gateway.istio.io/defaults-for-class": "istio"},
+                            {"deployment": "spec:\n  replicas: 3\n"})
+    shop_gw_ok = gateway_cr(
+        "shop-gw", "shop", None,
+        {"infrastructure": {"parametersRef": {"group": "", "kind": "ConfigMap", "name": "shop-gw-options"}}},
+        [ACCEPTED, programmed_ok("shop-gw-istio.shop.svc.cluster.local")],
+    )
+    api_gw_public = gateway_cr("api-gw", "api", None, {},
+                               [ACCEPTED, programmed_ok("api-gw-istio.api.svc.cluster.local")], ["20.81.10.9"])
+    legacy_gw = gateway_cr("legacy-gw", "apps", None, {}, [])
+    legacy_gw["spec"]["gatewayClassName"] = "approuting-istio"
+    del legacy_gw["status"]
+    istiod_pod = {
+        "apiVersion": "v1", "kind": "Pod",
+        "metadata": {"name": ISTIOD, "namespace": "aks-istio-system", "labels": {"app": "istiod", "istio.io/rev": "asm-1-26"}},
+        "spec": {"nodeName": SYSTEM_NODE},
+        "status": {"phase": "Running"},
+    }
     write_tar_gz(
         os.path.join(HERE, "support-bundle.tar.gz"),
         {
             root + "/version.yaml": b"apiVersion: troubleshoot.sh/v1beta2\nkind: SupportBundle\n",
             root + "/cluster-resources/pods/logs/shop/%s/istio-proxy.log" % SHOP_POD: SHOP_PROXY_LOG,
+            root + "/cluster-resources/pods/logs/shop/%s/istio-proxy-previous.log" % SHOP_POD: PREVIOUS_LOG.split(b"=========\n\n", 1)[1],
+            root + "/cluster-resources/pods/logs/api/%s/istio-proxy.log" % API_POD: API_PROXY_LOG,
             root + "/cluster-resources/events/shop.json": json.dumps(EVENTS, indent=2).encode() + b"\n",
+            root + "/cluster-resources/nodes.json": json_list("NodeList", NODES),
+            root + "/cluster-resources/pods/aks-istio-system.json": json_list("PodList", [istiod_pod]),
+            root + "/cluster-resources/configmaps/aks-istio-system.json": json_list("ConfigMapList", [CLASS_DEFAULTS, my_defaults]),
+            root + "/cluster-resources/configmaps/shop.json": json_list("ConfigMapList", [ROOT_CA("shop"), shop_options]),
             root + "/custom-resources/gateways.gateway.networking.k8s.io/default.yaml": sample("httpbin-gateway.yaml"),
             root + "/custom-resources/gateways.gateway.networking.k8s.io/edge.yaml": HEALTHY_GATEWAY,
+            root + "/custom-resources/gateways.gateway.networking.k8s.io/shop.yaml": yaml_docs([shop_gw_ok]),
+            root + "/custom-resources/gateways.gateway.networking.k8s.io/api.yaml": yaml_docs([api_gw_public]),
+            root + "/custom-resources/gateways.gateway.networking.k8s.io/apps.yaml": yaml_docs([legacy_gw]),
         },
     )
     expected(
         "support-bundle.tar.gz",
-        SHOP_EXPECTED + [("lb.address_pending", "default/httpbin-gateway")],
+        SHOP_EXPECTED + [
+            ("lb.address_pending", "default/httpbin-gateway"),
+            # From the previous instance's log (-previous.log).
+            ("proxy.listener_bind_failed", "shop/shop-gw"),
+            # [check] findings on the objects.
+            ("class.not_istio", "apps/legacy-gw"),
+            ("custom.field_not_allowlisted", "shop/shop-gw"),
+            ("custom.class_defaults_duplicate", "-"),
+            ("net.external_traffic_absent", "api/api-gw"),
+        ],
     )
 
     write_zip(

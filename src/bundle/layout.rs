@@ -45,6 +45,8 @@ pub enum Content {
         namespace: Option<String>,
         pod: Option<String>,
         container: Option<String>,
+        /// Of the container's previous instance (troubleshoot.sh `-previous.log`).
+        previous: bool,
     },
     /// A container's log wrapped in a JSON object that names its pod and
     /// container (AKS Periscope `podscontainerlogs`, read by
@@ -86,14 +88,9 @@ pub fn entry(path: &str) -> (Layout, Content) {
         return (Layout::Periscope, content);
     }
     if let [.., ns, pod, "logs.txt"] = parts.as_slice() {
-        let log = Content::Log {
-            namespace: Some(ns.to_string()),
-            pod: Some(pod.to_string()),
-            container: None,
-        };
-        return (Layout::ClusterInfoDump, log);
+        return (Layout::ClusterInfoDump, log(Some(ns), Some(pod), None));
     }
-    if file == "events.json" && parts.len() >= 2 {
+    if cluster_info_dump_objects(file) && (parts.len() >= 2 || file.starts_with("nodes.")) {
         return (Layout::ClusterInfoDump, Content::Objects);
     }
     (Layout::Plain, plain(file))
@@ -102,23 +99,14 @@ pub fn entry(path: &str) -> (Layout, Content) {
 fn bug_report(rest: &[&str]) -> Content {
     match rest {
         ["istio" | "proxies" | "operator", ns, pod, file] if file.ends_with(".log") => {
-            Content::Log {
-                namespace: Some(ns.to_string()),
-                pod: Some(pod.to_string()),
-                container: Some(file.trim_end_matches(".log").to_string()),
-            }
+            log(Some(ns), Some(pod), Some(file.trim_end_matches(".log")))
         }
-        ["cni", pod, "cni.log"] => Content::Log {
-            namespace: None,
-            pod: Some(pod.to_string()),
-            container: Some("install-cni".into()),
-        },
-        ["cluster", "events" | "crs" | "k8s-resources" | "pods"] => Content::Objects,
-        ["analyze", ..] => Content::Log {
-            namespace: None,
-            pod: None,
-            container: None,
-        },
+        ["cni", pod, "cni.log"] => log(None, Some(pod), Some("install-cni")),
+        [
+            "cluster",
+            "events" | "crs" | "k8s-resources" | "k8s-cluster-resources" | "pods" | "nodes",
+        ] => Content::Objects,
+        ["analyze", ..] => log(None, None, None),
         _ => Content::Skip(
             "an Envoy/istiod debug dump or cluster listing, not evidence this reads yet",
         ),
@@ -128,23 +116,52 @@ fn bug_report(rest: &[&str]) -> Content {
 fn troubleshoot(rest: &[&str]) -> Content {
     match rest {
         ["cluster-resources", "pods", "logs", ns, pod, file] if file.ends_with(".log") => {
-            Content::Log {
-                namespace: Some(ns.to_string()),
-                pod: Some(pod.to_string()),
-                container: Some(
-                    file.trim_end_matches(".log")
-                        .trim_end_matches("-previous")
-                        .to_string(),
-                ),
+            let container = file.trim_end_matches(".log");
+            let current = container.strip_suffix("-previous");
+            let mut content = log(Some(ns), Some(pod), Some(current.unwrap_or(container)));
+            if let Content::Log { previous, .. } = &mut content {
+                *previous = current.is_some();
             }
+            content
         }
         ["cluster-resources", "events", _] | ["custom-resources", ..] => Content::Objects,
+        ["cluster-resources", "nodes.json" | "namespaces.json"] => Content::Objects,
         [
             "cluster-resources",
-            "services" | "pods" | "deployments" | "configmaps" | "nodes",
-            ..,
+            "services" | "pods" | "deployments" | "configmaps",
+            _,
         ] => Content::Objects,
         _ => Content::Skip("a cluster listing this does not read yet"),
+    }
+}
+
+/// The files `kubectl cluster-info dump` writes per namespace (and
+/// `nodes` at the top), in any of its output formats.
+fn cluster_info_dump_objects(file: &str) -> bool {
+    let Some((stem, ext)) = file.rsplit_once('.') else {
+        return false;
+    };
+    matches!(ext, "json" | "yaml")
+        && matches!(
+            stem,
+            "events"
+                | "nodes"
+                | "services"
+                | "deployments"
+                | "pods"
+                | "replicasets"
+                | "daemonsets"
+                | "replication-controllers"
+        )
+}
+
+/// A log of these (namespace, pod, container), of the current instance.
+fn log(namespace: Option<&str>, pod: Option<&str>, container: Option<&str>) -> Content {
+    Content::Log {
+        namespace: namespace.map(str::to_string),
+        pod: pod.map(str::to_string),
+        container: container.map(str::to_string),
+        previous: false,
     }
 }
 
@@ -167,22 +184,14 @@ fn periscope(collector: &str, key: &[&str]) -> Option<Content> {
                 return None;
             }
             Some(match resource {
-                "pod" | "pods" | "po" => Content::Log {
-                    namespace: Some(ns.to_string()),
-                    pod: Some(name.to_string()),
-                    container: None,
-                },
+                "pod" | "pods" | "po" => log(Some(ns), Some(name), None),
                 _ => Content::Objects,
             })
         }
         ("podscontainerlogs", [_]) => Some(Content::JsonContainerLog),
         // `journalctl -u <service>` (docker, kubelet): journal lines, each a
         // `Aug 26 10:00:31 <node> kubelet[<pid>]: ` prefix before kubelet's klog.
-        ("systemlogs", [_]) => Some(Content::Log {
-            namespace: None,
-            pod: None,
-            container: None,
-        }),
+        ("systemlogs", [_]) => Some(log(None, None, None)),
         ("nodelogs", [_]) => {
             nothing("a node log file (cloud-init, cluster provisioning), not Gateway evidence")
         }
@@ -208,11 +217,7 @@ fn periscope(collector: &str, key: &[&str]) -> Option<Content> {
 fn plain(file: &str) -> Content {
     let (stem, ext) = file.rsplit_once('.').unwrap_or((file, ""));
     match ext {
-        "log" | "txt" | "" => Content::Log {
-            namespace: None,
-            pod: pod_stem(stem).map(|_| stem.to_string()),
-            container: None,
-        },
+        "log" | "txt" | "" => log(None, pod_stem(stem).map(|_| stem), None),
         "json" | "yaml" | "yml" => Content::Objects,
         _ => Content::Skip("not a log, JSON or YAML file"),
     }
@@ -221,14 +226,6 @@ fn plain(file: &str) -> Content {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn log(ns: Option<&str>, pod: Option<&str>, container: Option<&str>) -> Content {
-        Content::Log {
-            namespace: ns.map(str::to_string),
-            pod: pod.map(str::to_string),
-            container: container.map(str::to_string),
-        }
-    }
 
     #[test]
     fn paths_name_their_layout_and_pod() {
@@ -272,21 +269,44 @@ mod tests {
             ),
             (
                 Layout::Troubleshoot,
-                log(
-                    Some("default"),
-                    Some("gw-istio-6d9f7c8b5d-x2kqz"),
-                    Some("istio-proxy")
-                )
+                Content::Log {
+                    namespace: Some("default".into()),
+                    pod: Some("gw-istio-6d9f7c8b5d-x2kqz".into()),
+                    container: Some("istio-proxy".into()),
+                    previous: true,
+                }
             )
+        );
+        assert_eq!(
+            entry("support-bundle/cluster-resources/nodes.json"),
+            (Layout::Troubleshoot, Content::Objects)
+        );
+        assert_eq!(
+            entry("support-bundle/cluster-resources/configmaps/aks-istio-system.json"),
+            (Layout::Troubleshoot, Content::Objects)
+        );
+        assert_eq!(
+            entry("bug-report/cluster/k8s-cluster-resources"),
+            (Layout::BugReport, Content::Objects)
         );
         assert_eq!(
             entry("dump/default/gw-istio-6d9f7c8b5d-x2kqz/logs.txt").0,
             Layout::ClusterInfoDump
         );
-        assert_eq!(
-            entry("dump/default/events.json"),
-            (Layout::ClusterInfoDump, Content::Objects)
-        );
+        for objects in [
+            "dump/default/events.json",
+            "dump/default/pods.json",
+            "dump/aks-istio-system/deployments.yaml",
+            "dump/nodes.json",
+            "nodes.json",
+        ] {
+            assert_eq!(
+                entry(objects),
+                (Layout::ClusterInfoDump, Content::Objects),
+                "{objects}"
+            );
+        }
+        assert_eq!(entry("gateway.yaml"), (Layout::Plain, Content::Objects));
         assert_eq!(
             entry("logs/httpbin-gateway-istio-6d9f7c8b5d-x2kqz.log"),
             (

@@ -5,6 +5,7 @@
 
 use super::mesh::istio_present;
 use super::{Facts, Finding, finding, qualified, str_of};
+use crate::incident::ObjectRef;
 use crate::inventory::{Object, ROUTE_KINDS};
 
 /// istio's Gateway API controller name.
@@ -150,13 +151,16 @@ pub fn parameters_ref_missing(facts: &Facts) -> Vec<Finding<'_>> {
         let message = format!(
             "Gateway {gateway}: spec.infrastructure.parametersRef names ConfigMap {configmap}, which the bundle's ConfigMaps of namespace {ns} do not include: istiod cannot render the Gateway's Deployment and Service"
         );
-        out.push(finding(
+        let mut found = finding(
             "custom.parameters_ref_missing",
             gw,
             Some(gateway),
             message,
             &[("configmap", &configmap)],
-        ));
+        );
+        // istiod's `parametersRef targeting configmap ...` lines are about it.
+        found.concerns = Some(ObjectRef::new("ConfigMap", Some(ns), name));
+        out.push(found);
     }
     out
 }

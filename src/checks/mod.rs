@@ -45,6 +45,10 @@ pub struct Finding<'f> {
     pub signature: &'static str,
     /// The object that shows it (its entry and line are the evidence).
     pub object: &'f Object,
+    /// The object the incident is about when it is another one (the
+    /// ConfigMap a `parametersRef` names), so the finding joins the
+    /// incident of the log lines about that object.
+    pub concerns: Option<ObjectRef>,
     /// The Gateway concerned, as `namespace/name`.
     pub gateway: Option<String>,
     /// What is wrong, in one sentence naming the objects and values.
@@ -127,17 +131,17 @@ impl Finding<'_> {
             Severity::Info => Level::Info,
         });
         record.scope = Some(self.signature.to_string());
-        record
-            .fields
-            .push((Field::ObjectKind, self.object.kind.clone()));
-        record
-            .fields
-            .push((Field::ObjectName, self.object.name.clone()));
-        if let Some(ns) = &self.object.namespace {
-            record.fields.push((Field::Namespace, ns.clone()));
+        let about = self
+            .concerns
+            .clone()
+            .unwrap_or_else(|| self.object.object_ref());
+        record.fields.push((Field::ObjectKind, about.kind.clone()));
+        record.fields.push((Field::ObjectName, about.name));
+        if let Some(ns) = about.namespace {
+            record.fields.push((Field::Namespace, ns));
         }
         if let Some(gateway) = &self.gateway
-            && self.object.kind != "Gateway"
+            && about.kind != "Gateway"
         {
             record.fields.push((Field::Parent, gateway.clone()));
         }
@@ -196,6 +200,7 @@ fn finding<'f>(
     Finding {
         signature,
         object,
+        concerns: None,
         gateway,
         message,
         details: details

@@ -10,6 +10,7 @@ use serde_json::Value;
 
 use super::traffic::{AZURE_PLATFORM, is_private};
 use super::{Facts, Finding, condition, finding, gateway_pods, qualified, str_of};
+use crate::incident::ObjectRef;
 use crate::inventory::Object;
 
 /// The Gateway a Service was generated for: its
@@ -64,13 +65,17 @@ pub fn probe_path_unrouted(facts: &Facts) -> Vec<Finding<'_>> {
                 service.qualified_name()
             );
             let port_text = number.to_string();
-            out.push(finding(
+            let mut found = finding(
                 "lb.probe_path_unrouted",
                 service,
                 Some(gateway.clone()),
                 message,
                 &[("port", &port_text), ("app_protocol", &app)],
-            ));
+            );
+            // The probes' 404 lines in the access log are about the Gateway.
+            let (ns, name) = gateway.split_once('/').unwrap_or(("", &gateway));
+            found.concerns = Some(ObjectRef::new("Gateway", Some(ns), name));
+            out.push(found);
         }
     }
     out

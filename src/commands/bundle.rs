@@ -161,10 +161,14 @@ pub fn analyze(
                     namespace,
                     pod,
                     container,
+                    previous,
                 } => {
                     let seen = pipeline.printer_mut();
                     seen.begin(&entry.path, namespace.as_deref(), pod.as_deref());
-                    pipeline.set_origin(origin(namespace, pod, container));
+                    pipeline.set_origin(Origin {
+                        previous,
+                        ..origin(namespace, pod, container)
+                    });
                     scan(engine, reader, Scope::Hits, &mut pipeline)
                         .map(drop)
                         .map_err(|e| e.to_string())

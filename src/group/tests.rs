@@ -184,6 +184,19 @@ fn a_quiet_window_closes_an_incident_and_the_recurrence_links_back() {
 }
 
 #[test]
+fn a_check_finding_joins_its_open_incident_however_quiet() {
+    let set = set();
+    let quiet = DEFAULT_QUIET.num_seconds();
+    let mut finding = bind(2, 60 + quiet + 1, "0.0.0.0_80");
+    finding.source = Source::Check;
+    let records = [bind(1, 0, "0.0.0.0_80"), finding];
+    let incidents = group(&set, &gateway_pod("gw.log"), &records, &mut NoHistory);
+    assert_eq!(incidents.len(), 1, "{incidents:#?}");
+    assert_eq!(incidents[0].count, 2);
+    assert_eq!(incidents[0].last_seen.timestamp(), T0 + 60 + quiet + 1);
+}
+
+#[test]
 fn reading_the_same_input_again_gives_the_same_ids() {
     let set = set();
     let records = [
