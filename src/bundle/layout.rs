@@ -1,16 +1,25 @@
 //! Which bundle layout an entry path belongs to, and what it holds: a
-//! container log (with the namespace, pod and container its path names), a
-//! document of Events or objects, or nothing to classify. Layouts
-//! (`../shared/reference/peers.md`): `istioctl bug-report` (`bug-report/`
-//! prefix, extension-less files), `kubectl cluster-info dump`
-//! (`<ns>/<pod>/logs.txt`, `<ns>/events.json`), troubleshoot.sh
-//! (`cluster-resources/pods/logs/<ns>/<pod>/<container>.log`), AKS Periscope
-//! (a node's `<node>.zip`, entries `<collector>/<key>`, perhaps under
-//! `<RUN_ID>/<node>/`: `kubeobjects/<ns>_<resource>_<name>` describe text,
-//! `podscontainerlogs/<pod>-<container>` JSON-wrapped logs,
-//! `systemlogs/kubelet` journals), and plain trees of
-//! `.log`/`.txt`/`.json`/`.yaml` files. Each path is judged on its own, so a
-//! stream needs no look-ahead.
+//! container log (with the namespace, pod and container its path names, and
+//! whether it is the previous instance's), a document of Events or objects
+//! (read for conditions and kept for the resource checks), or nothing to
+//! classify. Layouts (`../shared/reference/peers.md`):
+//! - `istioctl bug-report`: `bug-report/` prefix, extension-less files;
+//!   `cluster/{crs,k8s-resources,k8s-cluster-resources,pods,events,nodes}`
+//!   are objects, `proxies|istio/<ns>/<pod>/<container>.log` logs (a previous
+//!   instance's log follows a marker in the same file);
+//! - `kubectl cluster-info dump`: `<ns>/<pod>/logs.txt` (containers in
+//!   `==== START logs for container ...` sections), `nodes.json` and
+//!   `<ns>/{events,pods,services,deployments,...}.json|yaml`;
+//! - troubleshoot.sh: `cluster-resources/pods/logs/<ns>/<pod>/<container>.log`
+//!   and `-previous.log`, `cluster-resources/{nodes,namespaces}.json`,
+//!   `cluster-resources/<kind>/<ns>.json`, `custom-resources/...`;
+//! - AKS Periscope: a node's `<node>.zip`, entries `<collector>/<key>`,
+//!   perhaps under `<RUN_ID>/<node>/`: `kubeobjects/<ns>_<resource>_<name>`
+//!   describe text, `podscontainerlogs/<pod>-<container>` JSON-wrapped logs,
+//!   `systemlogs/kubelet` journals;
+//! - plain trees of `.log`/`.txt`/`.json`/`.yaml` files.
+//!
+//! Each path is judged on its own, so a stream needs no look-ahead.
 
 use crate::template::pod_stem;
 

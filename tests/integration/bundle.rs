@@ -422,3 +422,64 @@ fn the_html_report_is_self_contained_and_escapes_bundle_text() {
     }
     assert!(html.contains("<tr><td>httpbin-gateway</td>"), "{html}");
 }
+
+/// The incidents of a sample bundle, as JSON.
+fn sample_incidents(name: &str) -> Vec<serde_json::Value> {
+    let bundle = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("corpus/bundles")
+        .join(name)
+        .display()
+        .to_string();
+    let out = run(
+        &["--no-store", "bundle", "analyze", "--format", "json", "--fail-on", "never", &bundle],
+        b"",
+        &[],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    json_lines(&stdout(&out))
+}
+
+#[test]
+fn log_sections_name_the_container_and_the_previous_instance() {
+    // cluster-info dump: `==== START logs for container istio-proxy of pod ... ====`.
+    let dump = sample_incidents("cluster-info-dump");
+    let bind = dump
+        .iter()
+        .find(|i| i["signature"] == "proxy.listener_bind_failed")
+        .unwrap();
+    assert_eq!(bind["samples"][0]["container"], "istio-proxy", "{bind}");
+    assert_eq!(bind["samples"][0]["input"], format!("default/{POD}/logs.txt"));
+    // bug-report: the previous instance's log follows its marker in the same file.
+    let report = sample_incidents("bug-report.tar.gz");
+    let bind = report
+        .iter()
+        .find(|i| i["signature"] == "proxy.listener_bind_failed")
+        .unwrap();
+    let samples = bind["samples"].as_array().unwrap();
+    let previous: Vec<bool> = samples
+        .iter()
+        .map(|s| s["previous"].as_bool().unwrap_or(false))
+        .collect();
+    assert!(previous.contains(&true) && previous.contains(&false), "{bind}");
+    let marker = samples
+        .iter()
+        .filter(|s| s["previous"] == true)
+        .map(|s| s["line"].as_u64().unwrap())
+        .min()
+        .unwrap();
+    assert!(
+        samples
+            .iter()
+            .filter(|s| s["previous"] != true)
+            .all(|s| s["line"].as_u64().unwrap() < marker),
+        "lines after the marker, and only those, are the previous instance's: {bind}"
+    );
+    // troubleshoot.sh: `<container>-previous.log`.
+    let support = sample_incidents("support-bundle.tar.gz");
+    let bind = support
+        .iter()
+        .find(|i| i["signature"] == "proxy.listener_bind_failed")
+        .unwrap();
+    assert_eq!(bind["samples"][0]["previous"], true, "{bind}");
+    assert_eq!(bind["samples"][0]["container"], "istio-proxy");
+}
