@@ -4,7 +4,7 @@
 use std::io::Write;
 use std::path::Path;
 
-use crate::{json_lines, run, stderr, stdout};
+use crate::{bundle_json, incident, json_lines, run, stderr, stdout};
 
 const SAMPLES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/corpus/samples");
 const POD: &str = "httpbin-gateway-istio-6d9f7c8b5d-x2kqz";
@@ -112,22 +112,8 @@ fn a_bug_report_is_read_in_place_and_reported_by_gateway() {
         "{md}"
     );
     assert!(md.contains("### `proxy.listener_bind_failed`"), "{md}");
-    let json = json_lines(&stdout(&run(
-        &[
-            "--no-store",
-            "bundle",
-            "analyze",
-            "--format",
-            "json",
-            &bundle,
-        ],
-        b"",
-        &[],
-    )));
-    let bind = json
-        .iter()
-        .find(|i| i["signature"] == "proxy.listener_bind_failed")
-        .unwrap();
+    let json = bundle_json(&bundle, &[]);
+    let bind = incident(&json, "proxy.listener_bind_failed");
     assert_eq!(bind["pods"][0], POD);
     assert_eq!(bind["samples"][0]["line"], 10);
 }
@@ -274,22 +260,8 @@ fn a_periscope_container_log_that_is_not_its_json_is_reported_by_entry() {
             && l.contains("listener '0.0.0.0_80' failed to bind")),
         "{text}"
     );
-    let json = json_lines(&stdout(&run(
-        &[
-            "--no-store",
-            "bundle",
-            "analyze",
-            "--format",
-            "json",
-            &bundle,
-        ],
-        b"",
-        &[],
-    )));
-    let bind = json
-        .iter()
-        .find(|i| i["signature"] == "proxy.listener_bind_failed")
-        .unwrap();
+    let json = bundle_json(&bundle, &[]);
+    let bind = incident(&json, "proxy.listener_bind_failed");
     assert_eq!(bind["pods"][0], POD);
     assert_eq!(bind["gateway"], "default/httpbin-gateway");
 }
@@ -318,22 +290,7 @@ fn sample_bundles_give_their_expected_incidents() {
             .map(str::to_string)
             .collect();
         let bundle = dir.join(name).display().to_string();
-        let out = run(
-            &[
-                "--no-store",
-                "bundle",
-                "analyze",
-                "--format",
-                "json",
-                "--fail-on",
-                "never",
-                &bundle,
-            ],
-            b"",
-            &[],
-        );
-        assert_eq!(out.status.code(), Some(0), "{name}: {}", stderr(&out));
-        let got: std::collections::BTreeSet<String> = json_lines(&stdout(&out))
+        let got: std::collections::BTreeSet<String> = bundle_json(&bundle, &[])
             .iter()
             .map(|i| {
                 format!(
@@ -427,40 +384,32 @@ fn the_html_report_is_self_contained_and_escapes_bundle_text() {
 fn sample_incidents(name: &str) -> Vec<serde_json::Value> {
     let bundle = Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("corpus/bundles")
-        .join(name)
-        .display()
-        .to_string();
-    let out = run(
-        &["--no-store", "bundle", "analyze", "--format", "json", "--fail-on", "never", &bundle],
-        b"",
-        &[],
-    );
-    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
-    json_lines(&stdout(&out))
+        .join(name);
+    bundle_json(&bundle.display().to_string(), &[])
 }
 
 #[test]
 fn log_sections_name_the_container_and_the_previous_instance() {
     // cluster-info dump: `==== START logs for container istio-proxy of pod ... ====`.
     let dump = sample_incidents("cluster-info-dump");
-    let bind = dump
-        .iter()
-        .find(|i| i["signature"] == "proxy.listener_bind_failed")
-        .unwrap();
+    let bind = incident(&dump, "proxy.listener_bind_failed");
     assert_eq!(bind["samples"][0]["container"], "istio-proxy", "{bind}");
-    assert_eq!(bind["samples"][0]["input"], format!("default/{POD}/logs.txt"));
+    assert_eq!(
+        bind["samples"][0]["input"],
+        format!("default/{POD}/logs.txt")
+    );
     // bug-report: the previous instance's log follows its marker in the same file.
     let report = sample_incidents("bug-report.tar.gz");
-    let bind = report
-        .iter()
-        .find(|i| i["signature"] == "proxy.listener_bind_failed")
-        .unwrap();
+    let bind = incident(&report, "proxy.listener_bind_failed");
     let samples = bind["samples"].as_array().unwrap();
     let previous: Vec<bool> = samples
         .iter()
         .map(|s| s["previous"].as_bool().unwrap_or(false))
         .collect();
-    assert!(previous.contains(&true) && previous.contains(&false), "{bind}");
+    assert!(
+        previous.contains(&true) && previous.contains(&false),
+        "{bind}"
+    );
     let marker = samples
         .iter()
         .filter(|s| s["previous"] == true)
@@ -476,10 +425,7 @@ fn log_sections_name_the_container_and_the_previous_instance() {
     );
     // troubleshoot.sh: `<container>-previous.log`.
     let support = sample_incidents("support-bundle.tar.gz");
-    let bind = support
-        .iter()
-        .find(|i| i["signature"] == "proxy.listener_bind_failed")
-        .unwrap();
+    let bind = incident(&support, "proxy.listener_bind_failed");
     assert_eq!(bind["samples"][0]["previous"], true, "{bind}");
     assert_eq!(bind["samples"][0]["container"], "istio-proxy");
 }

@@ -6,7 +6,7 @@
 use std::io::Write;
 use std::path::Path;
 
-use crate::{json_lines, run, stderr, stdout, write};
+use crate::{bundle_json, incident, write};
 
 /// A bug-report archive of these entries.
 fn bundle(dir: &Path, entries: &[(&str, &str)]) -> String {
@@ -114,16 +114,10 @@ fn entries(proxy_log: &str) -> Vec<(&'static str, String)> {
     ]
 }
 
-fn analyze(dir: &Path, proxy_log: &str, extra: &[&str]) -> (Vec<serde_json::Value>, String) {
+fn analyze(dir: &Path, proxy_log: &str, global: &[&str]) -> Vec<serde_json::Value> {
     let owned = entries(proxy_log);
     let list: Vec<(&str, &str)> = owned.iter().map(|(p, d)| (*p, d.as_str())).collect();
-    let path = bundle(dir, &list);
-    let mut args = vec!["--no-store"];
-    args.extend_from_slice(extra);
-    args.extend(["bundle", "analyze", "--format", "json", &path]);
-    let out = run(&args, b"", &[]);
-    assert_ne!(out.status.code(), Some(2), "{}", stderr(&out));
-    (json_lines(&stdout(&out)), stderr(&out))
+    bundle_json(&bundle(dir, &list), global)
 }
 
 fn signatures(incidents: &[serde_json::Value]) -> Vec<String> {
@@ -144,8 +138,7 @@ fn signatures(incidents: &[serde_json::Value]) -> Vec<String> {
 #[test]
 fn objects_in_a_bundle_are_checked_and_point_at_their_entry_and_line() {
     let dir = tempfile::tempdir().unwrap();
-    let (incidents, errors) = analyze(dir.path(), PROXY_LOG, &[]);
-    assert!(errors.is_empty(), "{errors}");
+    let incidents = analyze(dir.path(), PROXY_LOG, &[]);
     assert_eq!(
         signatures(&incidents),
         [
@@ -154,10 +147,7 @@ fn objects_in_a_bundle_are_checked_and_point_at_their_entry_and_line() {
             "net.gateway_on_system_pool apps/web",
         ]
     );
-    let legacy = incidents
-        .iter()
-        .find(|i| i["signature"] == "class.not_istio")
-        .unwrap();
+    let legacy = incident(&incidents, "class.not_istio");
     assert_eq!(legacy["samples"][0]["input"], "bug-report/cluster/crs");
     assert_eq!(
         legacy["samples"][0]["line"], 25,
@@ -165,10 +155,7 @@ fn objects_in_a_bundle_are_checked_and_point_at_their_entry_and_line() {
     );
     assert_eq!(legacy["object"]["kind"], "Gateway");
     assert_eq!(legacy["severity"], "error");
-    let pool = incidents
-        .iter()
-        .find(|i| i["signature"] == "net.gateway_on_system_pool")
-        .unwrap();
+    let pool = incident(&incidents, "net.gateway_on_system_pool");
     assert_eq!(
         pool["samples"][0]["input"],
         "bug-report/cluster/k8s-resources"
@@ -183,10 +170,7 @@ fn objects_in_a_bundle_are_checked_and_point_at_their_entry_and_line() {
             .any(|d| d[0] == "agentpool" && d[1] == "system"),
         "{pool}"
     );
-    let absent = incidents
-        .iter()
-        .find(|i| i["signature"] == "net.external_traffic_absent")
-        .unwrap();
+    let absent = incident(&incidents, "net.external_traffic_absent");
     let text = absent["samples"][0]["text"].as_str().unwrap();
     assert!(
         text.contains("public address 20.81.10.5")
@@ -201,7 +185,7 @@ fn objects_in_a_bundle_are_checked_and_point_at_their_entry_and_line() {
 fn one_external_client_clears_external_traffic_absent() {
     let dir = tempfile::tempdir().unwrap();
     let external = PROXY_LOG.replace("10.244.7.9:40114", "203.0.113.9:40114");
-    let (incidents, _) = analyze(dir.path(), &external, &[]);
+    let incidents = analyze(dir.path(), &external, &[]);
     assert!(
         !signatures(&incidents)
             .iter()
@@ -210,7 +194,7 @@ fn one_external_client_clears_external_traffic_absent() {
     );
     // Through a node address (externalTrafficPolicy: Cluster) counts as external too.
     let via_node = PROXY_LOG.replace("10.244.7.9:40114", "10.224.0.4:40114");
-    let (incidents, _) = analyze(dir.path(), &via_node, &[]);
+    let incidents = analyze(dir.path(), &via_node, &[]);
     assert!(
         !signatures(&incidents)
             .iter()
@@ -240,7 +224,7 @@ no_match = ["a", "b"]
 "#,
     );
     let patterns = patterns.display().to_string();
-    let (incidents, _) = analyze(dir.path(), PROXY_LOG, &["--patterns", &patterns]);
+    let incidents = analyze(dir.path(), PROXY_LOG, &["--patterns", &patterns]);
     let ids = signatures(&incidents);
     assert!(
         !ids.iter().any(|s| s.starts_with("class.not_istio")),

@@ -57,6 +57,34 @@ pub fn stderr(out: &Output) -> String {
     String::from_utf8(out.stderr.clone()).expect("stderr is UTF-8")
 }
 
+/// `bundle analyze --format json --fail-on never` of `bundle` with no
+/// store, `global` flags before the command: its incidents (the run must
+/// not fail).
+pub fn bundle_json(bundle: &str, global: &[&str]) -> Vec<serde_json::Value> {
+    let mut args = vec!["--no-store"];
+    args.extend_from_slice(global);
+    args.extend([
+        "bundle",
+        "analyze",
+        "--format",
+        "json",
+        "--fail-on",
+        "never",
+        bundle,
+    ]);
+    let out = run(&args, b"", &[]);
+    assert_eq!(out.status.code(), Some(0), "{bundle}: {}", stderr(&out));
+    json_lines(&stdout(&out))
+}
+
+/// The first incident of a signature.
+pub fn incident<'v>(incidents: &'v [serde_json::Value], signature: &str) -> &'v serde_json::Value {
+    incidents
+        .iter()
+        .find(|i| i["signature"] == signature)
+        .unwrap_or_else(|| panic!("no {signature} incident in {incidents:#?}"))
+}
+
 /// Parses JSON lines.
 pub fn json_lines(text: &str) -> Vec<serde_json::Value> {
     text.lines()
