@@ -76,6 +76,9 @@ pub enum Command {
     /// Analyse a support bundle offline: which Gateway is broken and why.
     #[command(subcommand, after_help = BUNDLE_HELP)]
     Bundle(BundleCommand),
+    /// Follow a live cluster: istiod and gateway logs, Events and Gateway API status, as incidents.
+    #[command(after_help = FOLLOW_HELP)]
+    Follow(FollowArgs),
     /// Search the incident store: what happened, where, and what to do.
     #[command(subcommand, after_help = INCIDENT_HELP)]
     Incident(IncidentCommand),
@@ -210,6 +213,85 @@ pub enum BundleFormat {
 
 fn parse_duration(text: &str) -> Result<chrono::Duration, String> {
     crate::when::parse_duration(text)
+}
+
+const FOLLOW_HELP: &str = "\
+Follows the logs of every istiod pod (all revisions) in the istio namespace
+and of every Gateway API gateway pod (label gateway.networking.k8s.io/gateway-name),
+picking up new pods and restarted containers, and watches Events, Gateways,
+routes, GatewayClasses, ReferenceGrants, ConfigMaps, Services, Deployments,
+Nodes and Namespaces. Incidents are printed as they open, grow and close, and
+go to the incident store. A dropped log stream resumes where it stopped,
+without a lost or repeated line. Ctrl-C commits the store and exits with 130.
+
+Needs get/list/watch on those resources and get on pods/log; a missing
+permission is named once, with the RBAC rule that grants it, and the rest
+is followed.
+
+Examples:
+  aks-gw-logs follow                                  # current context, every gateway
+  aks-gw-logs follow --context aks-prod -n shop --gateway shop-gw
+  aks-gw-logs follow --json | jq 'select(.event == \"open\")'
+  aks-gw-logs follow --since 1h --duration 10m --fail-on critical   # a bounded check";
+
+/// `follow` options.
+#[derive(Debug, ClapArgs)]
+pub struct FollowArgs {
+    /// The kubeconfig file (default: KUBECONFIG, then ~/.kube/config, then in-cluster).
+    #[arg(long, value_name = "FILE")]
+    pub kubeconfig: Option<PathBuf>,
+
+    /// The kubeconfig context (default: the current one).
+    #[arg(long, value_name = "NAME")]
+    pub context: Option<String>,
+
+    /// Where istiod runs.
+    #[arg(long, default_value = "aks-istio-system", value_name = "NS")]
+    pub istio_namespace: String,
+
+    /// Follow gateways (and their Events and objects) in this namespace only; repeat for more (default: all).
+    #[arg(short = 'n', long = "namespace", value_name = "NS")]
+    pub namespaces: Vec<String>,
+
+    /// Follow only the pods of this Gateway; repeat for more.
+    #[arg(long = "gateway", value_name = "NAME")]
+    pub gateways: Vec<String>,
+
+    /// The backlog read at start: log lines and Events of this last stretch.
+    #[arg(long, default_value = "10m", value_name = "DURATION", value_parser = parse_duration)]
+    pub since: chrono::Duration,
+
+    /// Stop after this long (default: run until Ctrl-C).
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    pub duration: Option<chrono::Duration>,
+
+    /// The most log streams open at once; the rest wait their turn.
+    #[arg(long, default_value_t = 200, value_name = "N")]
+    pub max_streams: usize,
+
+    /// The most API requests a second (bursts of twice that).
+    #[arg(long, default_value_t = 20.0, value_name = "N")]
+    pub qps: f64,
+
+    /// Print JSON lines: {\"event\": \"open\"|\"update\"|\"closed\", \"incident\": {...}}.
+    #[arg(long)]
+    pub json: bool,
+
+    /// The least time between two prints of one incident's growth.
+    #[arg(long, default_value = "10s", value_name = "DURATION", value_parser = parse_duration)]
+    pub update_interval: chrono::Duration,
+
+    /// The cluster name incidents are stored under (default: the context's name).
+    #[arg(long, value_name = "NAME")]
+    pub cluster: Option<String>,
+
+    /// An incident with no new hit for this long is closed.
+    #[arg(long, default_value = "15m", value_name = "DURATION", value_parser = parse_duration)]
+    pub quiet_window: chrono::Duration,
+
+    /// With --duration: exit with status 1 when an incident at or above this severity was seen.
+    #[arg(long, value_enum, default_value_t = FailOn::Error, value_name = "SEVERITY")]
+    pub fail_on: FailOn,
 }
 
 const INCIDENT_HELP: &str = "\

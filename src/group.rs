@@ -98,8 +98,15 @@ impl<'s> Grouper<'s> {
         }
     }
 
-    /// Adds one hit of a record from `origin`.
-    pub fn push(&mut self, origin: &Origin, record: &Record, hit: &Hit, history: &mut dyn History) {
+    /// Adds one hit of a record from `origin`; returns the index of the
+    /// incident it joined or opened (see [`Grouper::incident`]).
+    pub fn push(
+        &mut self,
+        origin: &Origin,
+        record: &Record,
+        hit: &Hit,
+        history: &mut dyn History,
+    ) -> usize {
         let ts = record.ts.unwrap_or(self.read_at);
         let sig = hit.signature_in(self.set);
         let object = object_of(
@@ -171,7 +178,7 @@ impl<'s> Grouper<'s> {
                 if sig.is_none() {
                     entry.incident.title = title;
                 }
-                return;
+                return i;
             }
             entry.incident.state = State::Closed;
             entry.dirty = true;
@@ -213,24 +220,35 @@ impl<'s> Grouper<'s> {
             previous,
             state: State::Open,
         };
-        self.open.insert(run_key, self.entries.len());
+        let index = self.entries.len();
+        self.open.insert(run_key, index);
         self.entries.push(Entry {
             words: vec![words(&sample.text)],
             incident,
             dirty: true,
         });
+        index
     }
 
-    /// Closes every open incident quiet for longer than the window at `now`.
-    pub fn close_quiet(&mut self, now: DateTime<Utc>) {
-        for entry in &mut self.entries {
+    /// The incident at an index [`Grouper::push`] returned.
+    pub fn incident(&self, index: usize) -> &Incident {
+        &self.entries[index].incident
+    }
+
+    /// Closes every open incident quiet for longer than the window at
+    /// `now`; returns the indexes of those it closed.
+    pub fn close_quiet(&mut self, now: DateTime<Utc>) -> Vec<usize> {
+        let mut closed = Vec::new();
+        for (i, entry) in self.entries.iter_mut().enumerate() {
             if entry.incident.state == State::Open
                 && now.signed_duration_since(entry.incident.last_seen) > self.quiet
             {
                 entry.incident.state = State::Closed;
                 entry.dirty = true;
+                closed.push(i);
             }
         }
+        closed
     }
 
     /// The incidents changed since the last call, in the order they opened.

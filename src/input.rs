@@ -117,21 +117,7 @@ pub fn scan(
         return Ok(stats);
     }
     let kind = parse::sniff(&String::from_utf8_lossy(&head[..head.len().min(64 << 10)]));
-    let mut scanner = Scanner {
-        classifier: match scope {
-            Scope::Counts => Classifier::new(&engine.set).without_captures(),
-            Scope::Hits | Scope::All => Classifier::new(&engine.set),
-        },
-        prefilter: &engine.prefilter,
-        reader: Reader::new(),
-        scope,
-        peers: sink.counts_peers(),
-        stats: Stats::default(),
-        records: Vec::new(),
-        problems: Vec::new(),
-        marks: Vec::new(),
-        seen_crlf: false,
-    };
+    let mut scanner = Scanner::new(engine, scope, sink);
     match kind {
         InputKind::Lines => scanner.lines(&mut reader, sink)?,
         InputKind::Json | InputKind::Yaml => scanner.document(&mut reader, kind, sink)?,
@@ -173,6 +159,60 @@ struct Scanner<'e> {
     marks: Vec<usize>,
     /// Whether a CRLF line ending was reported already.
     seen_crlf: bool,
+}
+
+/// Classifies a stream of lines handed over one at a time (a followed
+/// container log), keeping what multi-line formats need between them.
+pub struct LineScanner<'e> {
+    scanner: Scanner<'e>,
+}
+
+impl<'e> LineScanner<'e> {
+    /// A scanner of lines, for records that hit (`Scope::Hits`) or all.
+    pub fn new(engine: &'e Engine, scope: Scope, sink: &dyn Sink) -> LineScanner<'e> {
+        LineScanner {
+            scanner: Scanner::new(engine, scope, sink),
+        }
+    }
+
+    /// One line, without its newline.
+    pub fn push(&mut self, line: &[u8], sink: &mut dyn Sink) {
+        let full = line.len();
+        let line = &line[..full.min(MAX_LINE)];
+        self.scanner.line(line, full, None, false, sink);
+    }
+
+    /// Hands over what the reader still holds (the input paused or ended).
+    pub fn flush(&mut self, sink: &mut dyn Sink) {
+        let s = &mut self.scanner;
+        s.reader.finish(&mut s.records, &mut s.problems);
+        s.flush(sink);
+    }
+
+    /// What was read so far.
+    pub fn stats(&self) -> Stats {
+        self.scanner.stats
+    }
+}
+
+impl<'e> Scanner<'e> {
+    fn new(engine: &'e Engine, scope: Scope, sink: &dyn Sink) -> Scanner<'e> {
+        Scanner {
+            classifier: match scope {
+                Scope::Counts => Classifier::new(&engine.set).without_captures(),
+                Scope::Hits | Scope::All => Classifier::new(&engine.set),
+            },
+            prefilter: &engine.prefilter,
+            reader: Reader::new(),
+            scope,
+            peers: sink.counts_peers(),
+            stats: Stats::default(),
+            records: Vec::new(),
+            problems: Vec::new(),
+            marks: Vec::new(),
+            seen_crlf: false,
+        }
+    }
 }
 
 impl Scanner<'_> {

@@ -18,6 +18,9 @@
 //! - [`group`]: hits to [`incident::Incident`]s, with [`template`] grouping
 //!   unclassified lines by shape; [`store`]: the incident index on disk;
 //!   [`pipeline`]: printer, grouper and store behind one sink.
+//! - [`follow`]: a live cluster through kube-rs (pods, log streams,
+//!   watches) into the same pipeline; [`checks`] evaluate the [check]
+//!   signatures on the objects of a bundle or a cluster ([`inventory`]).
 //! - [`cli`] holds the raw command line; [`commands`] one module per subcommand;
 //!   [`output`] and [`sanitize`] print safely; [`when`] reads times and durations.
 
@@ -26,6 +29,7 @@ pub mod checks;
 pub mod classify;
 pub mod cli;
 pub mod commands;
+pub mod follow;
 pub mod group;
 pub mod incident;
 pub mod input;
@@ -76,6 +80,8 @@ pub enum ExitStatus {
     Found,
     /// 2: an error: an unreadable input, bad pattern files.
     Error,
+    /// 130: stopped by Ctrl-C (after committing what was found).
+    Interrupted,
 }
 
 impl ExitStatus {
@@ -85,6 +91,7 @@ impl ExitStatus {
             ExitStatus::Ok => 0,
             ExitStatus::Found => 1,
             ExitStatus::Error => 2,
+            ExitStatus::Interrupted => 130,
         }
     }
 }
@@ -170,6 +177,14 @@ pub fn run(args: Args) -> anyhow::Result<ExitStatus> {
             };
             let store = writing_store(&args)?;
             commands::bundle::analyze(b, &engine, store, style)
+        }
+        Command::Follow(f) => {
+            let engine = Engine::new(load_signatures(args.patterns.as_deref())?);
+            let style = Style {
+                color: style.color && !f.json,
+            };
+            let store = writing_store(&args)?;
+            commands::follow::run(f, &engine, store, style)
         }
         Command::Incident(command) => {
             if args.no_store {

@@ -35,6 +35,9 @@ pub struct Pipeline<'a, 's, P: Sink> {
     pub written: u64,
     /// The store error that stopped feeding it, if any.
     pub error: Option<StoreError>,
+    /// Incidents hits joined or opened since [`Pipeline::take_touched`],
+    /// when the caller asked for them ([`Pipeline::tracking_touched`]).
+    touched: Option<Vec<usize>>,
 }
 
 impl<'a, 's, P: Sink> Pipeline<'a, 's, P> {
@@ -56,7 +59,37 @@ impl<'a, 's, P: Sink> Pipeline<'a, 's, P> {
             progress,
             written: 0,
             error: None,
+            touched: None,
         }
+    }
+
+    /// Keeps the incidents hits touch, for [`Pipeline::take_touched`].
+    pub fn tracking_touched(mut self) -> Self {
+        self.touched = Some(Vec::new());
+        self
+    }
+
+    /// The indexes (in the grouper) of the incidents that hits joined or
+    /// opened since the last call, once each, in order.
+    pub fn take_touched(&mut self) -> Vec<usize> {
+        let mut touched = self
+            .touched
+            .as_mut()
+            .map(std::mem::take)
+            .unwrap_or_default();
+        touched.sort_unstable();
+        touched.dedup();
+        touched
+    }
+
+    /// For a long run: closes incidents quiet at `now` (their indexes are
+    /// returned) and commits when the commit interval has passed.
+    pub fn tick(&mut self, now: DateTime<Utc>) -> Vec<usize> {
+        let closed = self.grouper.close_quiet(now);
+        if self.store.is_some() && self.last_commit.elapsed() >= self.commit_interval {
+            self.flush(None);
+        }
+        closed
     }
 
     /// The input the next records come from.
@@ -145,7 +178,10 @@ impl<P: Sink> Sink for Pipeline<'_, '_, P> {
             Some(store) => store,
             None => &mut NoHistory,
         };
-        self.grouper.push(&self.origin, record, hit, history);
+        let index = self.grouper.push(&self.origin, record, hit, history);
+        if let Some(touched) = &mut self.touched {
+            touched.push(index);
+        }
         if self.store.is_some() && self.last_commit.elapsed() >= self.commit_interval {
             self.flush(Some(record.line));
         }

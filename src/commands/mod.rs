@@ -5,5 +5,6 @@
 pub mod bundle;
 pub mod bundle_html;
 pub mod classify;
+pub mod follow;
 pub mod incident;
 pub mod patterns;
