@@ -277,6 +277,10 @@ pub struct FollowArgs {
     #[arg(long)]
     pub json: bool,
 
+    /// Also print every log line read, after its namespace/pod/container (JSON: {\"event\": \"line\", ...}).
+    #[arg(long)]
+    pub tail: bool,
+
     /// The least time between two prints of one incident's growth.
     #[arg(long, default_value = "10s", value_name = "DURATION", value_parser = parse_duration)]
     pub update_interval: chrono::Duration,

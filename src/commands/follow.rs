@@ -96,6 +96,7 @@ pub fn run(
     let settings = Settings {
         cluster,
         json: args.json,
+        tail: args.tail,
         style,
         update_interval: args.update_interval.to_std().unwrap_or(Duration::ZERO),
         since: Some(Utc::now() - args.since),

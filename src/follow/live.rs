@@ -81,6 +81,8 @@ impl Sink for Printer {
 pub struct Settings {
     pub cluster: String,
     pub json: bool,
+    /// Print every log line too.
+    pub tail: bool,
     pub style: Style,
     /// The least time between two prints of one incident's growth.
     pub update_interval: Duration,
@@ -247,6 +249,9 @@ impl<'a, 'e> Live<'a, 'e> {
     }
 
     fn line(&mut self, stream: Arc<Stream>, line: &str) {
+        if self.settings.tail {
+            self.print_line(&stream, line);
+        }
         if self.current.as_ref() != Some(&stream) {
             self.pipeline
                 .set_origin(origin(&self.settings.cluster, &stream));
@@ -465,6 +470,26 @@ impl<'a, 'e> Live<'a, 'e> {
             )
         };
         let _ = out.flush();
+    }
+
+    fn print_line(&self, stream: &Stream, line: &str) {
+        self.clear_status();
+        let mut out = std::io::stdout().lock();
+        let input = stream.input();
+        let _ = if self.settings.json {
+            writeln!(
+                out,
+                "{}",
+                json!({ "event": "line", "input": input, "line": line })
+            )
+        } else {
+            writeln!(
+                out,
+                "{} {}",
+                self.settings.style.dim(&input),
+                for_terminal(line)
+            )
+        };
     }
 
     fn draw_status(&mut self, shared: &Shared) {

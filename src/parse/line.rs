@@ -800,6 +800,25 @@ mod tests {
         assert!(skipped > 1000, "the generator should make skippable lines");
     }
 
+    #[test]
+    fn always_parse_looks_past_a_journal_prefix() {
+        let journal = "Aug 26 10:00:31 aks-nodepool1-12345678-vmss000000 kubelet[1234]: ";
+        for (body, want) in [
+            ("E0826 10:00:31.123456 1234 pod_workers.go:1301] x", true),
+            ("W0826 10:00:31.123456 1234 x.go:1] x", true),
+            ("I0826 10:00:31.123456 1234 prober.go:107] x", false),
+            ("Started kubelet.service - Kubelet.", false),
+        ] {
+            assert_eq!(
+                always_parse(&format!("{journal}{body}"), &|_| true),
+                want,
+                "{body}"
+            );
+        }
+        let r = parse("E0826 10:00:31.123456 1234 pod_workers.go:1301] x");
+        assert_eq!(r.level, Some(Level::Error));
+    }
+
     /// The soundness contract of `always_parse`: a line it answers `false`
     /// for parses to a record below warn, or one with a literal level word,
     /// and its message is a substring of the raw line.
@@ -815,6 +834,10 @@ mod tests {
             "garbage line",
             "Fatal0826 is not klog",
             "2025-08-26T10:00:00.123456789Z 2025-08-26T10:00:00.101234Z\tcritical\tenvoy main\tbad",
+            "Aug 26 10:00:31 aks-nodepool1-12345678-vmss000000 kubelet[1234]: I0826 10:00:31.123456 1234 prober.go:107] \"Probe failed\"",
+            "Aug 26 10:00:31 aks-nodepool1-12345678-vmss000000 kubelet[1234]: E0826 10:00:31.123456 1234 pod_workers.go:1301] \"Error syncing pod, skipping\"",
+            "Aug 26 10:00:40 aks-nodepool1-12345678-vmss000000 systemd[1]: Started kubelet.service - Kubelet.",
+            "2025-08-26T10:00:31+0000 aks-nodepool1-12345678-vmss000000 kubelet: W0826 10:00:31.1 1 x.go:1] w",
         ];
         for raw in samples {
             if always_parse(raw, &|_| true) {

@@ -3,11 +3,11 @@
 //! [`parse_document`] reads JSON (one or more values: an Event, a Gateway, a
 //! `List`, watch output) or YAML (documents split at `---`), each document on
 //! its own so a broken one is reported as a [`Problem`] and the rest is read.
-//! [`Reader`] reads lines: it removes CRI and `--timestamps` prefixes, joins
-//! CRI partial (`P`) lines, follows `kubectl get events` tables and
-//! `kubectl describe` text across lines, turns single-line Kubernetes JSON
-//! objects into Event and Condition records, and hands every other line to
-//! `line::parse_line`.
+//! [`Reader`] reads lines: it removes CRI, `--timestamps` and syslog/journal
+//! (`journalctl -u kubelet`) prefixes, joins CRI partial (`P`) lines, follows
+//! `kubectl get events` tables and `kubectl describe` text across lines,
+//! turns single-line Kubernetes JSON objects into Event and Condition
+//! records, and hands every other line to `line::parse_line`.
 
 use std::sync::LazyLock;
 
@@ -19,7 +19,7 @@ use serde_json::Value;
 use crate::parse::describe::{Describe, Step};
 use crate::parse::event_table::{EventTable, Row};
 use crate::parse::{Problem, condition, event, line, prefix};
-use crate::record::{Field, Record};
+use crate::record::{Field, Format, Record};
 
 /// What an input is, judged from its first bytes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -496,6 +496,25 @@ struct Partial {
     cut: bool,
 }
 
+impl Partial {
+    /// What the joined line's records are stamped with.
+    fn stamp(&self) -> Stamp<'_> {
+        Stamp {
+            ts: self.ts,
+            stream: (!self.stream.is_empty()).then_some(self.stream.as_str()),
+            journal: None,
+        }
+    }
+}
+
+/// What a line prefix adds to the records of its line.
+#[derive(Debug, Default)]
+struct Stamp<'a> {
+    ts: Option<chrono::DateTime<chrono::Utc>>,
+    stream: Option<&'a str>,
+    journal: Option<prefix::Journal<'a>>,
+}
+
 /// Joined partial lines are cut off past this size, to bound memory.
 const MAX_PARTIAL: usize = 16 * 1024 * 1024;
 
@@ -557,7 +576,7 @@ impl Reader {
         let text = text.strip_suffix('\r').unwrap_or(text);
         let (pre, body) = prefix::split_prefix(text);
         let Some(pre) = pre else {
-            self.process(body, lineno, None, None, out, problems);
+            self.process(body, lineno, Stamp::default(), out, problems);
             return;
         };
         let stream = pre.stream.unwrap_or("");
@@ -596,12 +615,15 @@ impl Reader {
                 if p.text.len() + body.len() <= MAX_PARTIAL {
                     p.text.push_str(body);
                 }
-                let stream = (!p.stream.is_empty()).then_some(p.stream.as_str());
-                self.process(&p.text, p.line, p.ts, stream, out, problems);
+                self.process(&p.text, p.line, p.stamp(), out, problems);
             }
             None => {
-                let stream = pre.stream;
-                self.process(body, lineno, pre.ts, stream, out, problems);
+                let stamp = Stamp {
+                    ts: pre.ts,
+                    stream: pre.stream,
+                    journal: pre.journal,
+                };
+                self.process(body, lineno, stamp, out, problems);
             }
         }
     }
@@ -624,8 +646,8 @@ impl Reader {
         }
     }
 
-    /// [`Reader::wants`] for a line whose CRI or `--timestamps` prefix is
-    /// already removed.
+    /// [`Reader::wants`] for a line whose CRI, `--timestamps` or journal
+    /// prefix is already removed.
     pub fn wants_body(&self, body: &str) -> bool {
         if !self.is_idle() {
             return true;
@@ -647,37 +669,57 @@ impl Reader {
         let mut partials = std::mem::take(&mut self.partials);
         partials.sort_by_key(|p| p.line);
         for p in partials {
-            let stream = (!p.stream.is_empty()).then_some(p.stream.as_str());
-            self.process(&p.text, p.line, p.ts, stream, out, problems);
+            self.process(&p.text, p.line, p.stamp(), out, problems);
         }
         self.table = None;
         self.describe.finish(out);
     }
 
     /// Reads one complete logical line, then stamps the records it made
-    /// with the prefix time (when they carry none) and stream.
+    /// with the prefix time (when they carry none), stream, and a journal
+    /// prefix's `host` and `ident` labels. A klog record under a journal
+    /// `short-iso` prefix takes its year from the prefix (see `prefix`).
     fn process(
         &mut self,
         text: &str,
         lineno: u64,
-        ts: Option<chrono::DateTime<chrono::Utc>>,
-        stream: Option<&str>,
+        stamp: Stamp<'_>,
         out: &mut Vec<Record>,
         problems: &mut Vec<Problem>,
     ) {
+        let Stamp {
+            ts,
+            stream,
+            journal,
+        } = stamp;
         let before = out.len();
         self.dispatch(text, lineno, out, problems);
-        if ts.is_none() && stream.is_none() {
+        if ts.is_none() && stream.is_none() && journal.is_none() {
             return;
         }
         for record in out[before..].iter_mut().filter(|r| r.line == lineno) {
-            if record.ts.is_none() {
-                record.ts = ts;
+            match (record.ts, ts) {
+                (None, _) => record.ts = ts,
+                (Some(own), Some(dated))
+                    if journal.is_some_and(|j| j.iso) && record.format == Format::Klog =>
+                {
+                    record.ts = Some(prefix::klog_year_from(own, dated));
+                }
+                _ => {}
             }
             if let Some(s) = stream
                 && record.get(&Field::Stream).is_none()
             {
                 record.set(Field::Stream, s);
+            }
+            if let Some(j) = journal {
+                for (name, value) in [("host", j.host), ("ident", j.ident)] {
+                    if record.get_named(name).is_none() {
+                        record
+                            .fields
+                            .push((Field::Label(name.to_string()), value.to_string()));
+                    }
+                }
             }
         }
     }

@@ -585,6 +585,86 @@ fn wants_lines_that_open_structure() {
     assert!(reader.wants("anything"));
 }
 
+#[test]
+fn journal_lines_are_read_as_their_body() {
+    use chrono::{Datelike, Timelike};
+    let text = concat!(
+        "-- Logs begin at Tue 2025-08-26 09:58:02 UTC, end at Tue 2025-08-26 10:05:00 UTC. --\n",
+        r#"Aug 26 10:00:31 aks-nodepool1-12345678-vmss000000 kubelet[1234]: E0826 10:00:31.123456    1234 pod_workers.go:1301] "Error syncing pod, skipping" err="failed to \"StartContainer\" for \"istio-proxy\" with CrashLoopBackOff: \"back-off 5m0s restarting failed container=istio-proxy pod=httpbin-gateway-istio-6d9f7c8b5d-x2kqz_default(0d2a6b1c-3e4f-4a5b-8c6d-7e8f9a0b1c2d)\"" pod="default/httpbin-gateway-istio-6d9f7c8b5d-x2kqz""#,
+        "\n",
+        "Aug 26 10:00:40 aks-nodepool1-12345678-vmss000000 systemd[1]: kubelet.service: Main process exited, code=exited, status=255/EXCEPTION\n",
+        "Aug 26 10:00:41 aks-nodepool1-12345678-vmss000000 kubelet: I0826 10:00:41.000001    5678 server.go:487] \"Kubelet version\" kubeletVersion=\"v1.31.8\"\n",
+    );
+    let (out, problems) = lines(text);
+    assert!(problems.is_empty(), "{problems:?}");
+    assert_eq!(out.len(), 4);
+    assert_eq!(out[0].source, Source::Text);
+    assert_eq!(out[0].get_named("host"), None);
+
+    let klog = &out[1];
+    assert_eq!(klog.format, Format::Klog);
+    assert_eq!(klog.level, Some(Level::Error));
+    assert_eq!(klog.scope.as_deref(), Some("pod_workers.go"));
+    assert_eq!(klog.get(&Field::Thread), Some("1234"));
+    assert!(klog.message.starts_with("\"Error syncing pod, skipping\""));
+    // klog's own time (with the fraction) wins over the journal's.
+    let ts = klog.ts.unwrap();
+    assert_eq!(
+        (ts.month(), ts.day(), ts.hour(), ts.second()),
+        (8, 26, 10, 31)
+    );
+    assert_eq!(ts.nanosecond(), 123_456_000);
+    assert_eq!(
+        klog.get_named("host"),
+        Some("aks-nodepool1-12345678-vmss000000")
+    );
+    assert_eq!(klog.get_named("ident"), Some("kubelet"));
+
+    // A plain body takes the journal time.
+    let systemd = &out[2];
+    assert_eq!(systemd.source, Source::Text);
+    assert!(
+        systemd
+            .message
+            .starts_with("kubelet.service: Main process exited")
+    );
+    let ts = systemd.ts.unwrap();
+    assert_eq!(
+        (ts.month(), ts.day(), ts.minute(), ts.second()),
+        (8, 26, 0, 40)
+    );
+    assert_eq!(systemd.get_named("ident"), Some("systemd"));
+
+    assert_eq!(out[3].format, Format::Klog);
+    assert_eq!(out[3].level, Some(Level::Info));
+    assert_eq!(out[3].get_named("ident"), Some("kubelet"));
+}
+
+#[test]
+fn journal_short_iso_gives_klog_its_year() {
+    let text = "2024-12-31T23:59:59+0000 aks-nodepool1-12345678-vmss000000 kubelet[1234]: E1231 23:59:59.500000    1234 kuberuntime_manager.go:1274] \"Unhandled Error\" err=\"ErrImagePull\"\n2024-12-31T23:59:59.250000+0000 aks-nodepool1-12345678-vmss000000 containerd[900]: time=\"2024-12-31T23:59:59Z\" level=error msg=\"PullImage failed\"\n";
+    let (out, problems) = lines(text);
+    assert!(problems.is_empty(), "{problems:?}");
+    assert_eq!(out[0].format, Format::Klog);
+    assert_eq!(
+        out[0].ts.map(|t| t.to_rfc3339()).as_deref(),
+        Some("2024-12-31T23:59:59.500+00:00")
+    );
+    assert_eq!(out[1].source, Source::Text);
+    assert_eq!(out[1].get_named("ident"), Some("containerd"));
+    assert_eq!(
+        out[1].ts.map(|t| t.to_rfc3339()).as_deref(),
+        Some("2024-12-31T23:59:59.250+00:00")
+    );
+}
+
+#[test]
+fn wants_looks_past_a_journal_prefix() {
+    let reader = Reader::new();
+    assert!(reader.wants("Aug 26 10:00:31 node kubelet[1]: LAST SEEN   TYPE   REASON"));
+    assert!(!reader.wants("Aug 26 10:00:31 node kubelet[1]: I0826 10:00:31.000000 1 x.go:1] ok"));
+}
+
 /// A small deterministic generator of hostile text.
 fn noise(seed: &mut u64, len: usize) -> String {
     const PIECES: [&str; 24] = [
