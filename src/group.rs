@@ -18,7 +18,7 @@
 //! incident of its key however long it was quiet. The first hit
 //! fixes the id, so reading the same input twice gives the same incidents.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 
 use chrono::{DateTime, Duration, Utc};
 
@@ -69,7 +69,7 @@ impl History for NoHistory {
 struct Entry {
     incident: Incident,
     /// The word sets of `incident.samples`, index for index.
-    words: Vec<HashSet<String>>,
+    words: Vec<Words>,
     dirty: bool,
 }
 
@@ -319,14 +319,14 @@ impl Entry {
 
     /// Adds a middle sample, or replaces the most alike middle one with it
     /// when it is more different than that one.
-    fn consider(&mut self, sample: Sample, sample_words: HashSet<String>) {
+    fn consider(&mut self, sample: Sample, sample_words: Words) {
         let samples = &mut self.incident.samples;
         if samples.len() < MAX_SAMPLES - 1 {
             samples.push(sample);
             self.words.push(sample_words);
             return;
         }
-        let spread = |w: &HashSet<String>, others: &[HashSet<String>]| {
+        let spread = |w: &Words, others: &[Words]| {
             others
                 .iter()
                 .filter(|o| !std::ptr::eq(*o, w))
@@ -345,18 +345,44 @@ impl Entry {
     }
 }
 
+/// The distinct words of a sample, as sorted hashes (a hit's sample is
+/// compared with every kept one, so this must be cheap).
+type Words = Vec<u64>;
+
 /// The words of a sample, for telling samples apart.
-fn words(text: &str) -> HashSet<String> {
-    text.split_whitespace().map(str::to_string).collect()
+fn words(text: &str) -> Words {
+    let mut hashes: Words = text
+        .split_whitespace()
+        .map(|w| {
+            w.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
+                (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+            })
+        })
+        .collect();
+    hashes.sort_unstable();
+    hashes.dedup();
+    hashes
 }
 
 /// 1 − Jaccard similarity of two word sets.
-fn distance(a: &HashSet<String>, b: &HashSet<String>) -> f64 {
-    let union = a.union(b).count();
+fn distance(a: &Words, b: &Words) -> f64 {
+    let (mut i, mut j, mut common) = (0, 0, 0usize);
+    while i < a.len() && j < b.len() {
+        match a[i].cmp(&b[j]) {
+            std::cmp::Ordering::Less => i += 1,
+            std::cmp::Ordering::Greater => j += 1,
+            std::cmp::Ordering::Equal => {
+                common += 1;
+                i += 1;
+                j += 1;
+            }
+        }
+    }
+    let union = a.len() + b.len() - common;
     if union == 0 {
         return 0.0;
     }
-    1.0 - a.intersection(b).count() as f64 / union as f64
+    1.0 - common as f64 / union as f64
 }
 
 fn unclassified_remediation() -> String {

@@ -6,6 +6,7 @@
 //! came from outside it.
 
 use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 
 /// Distinct client addresses kept per Gateway.
@@ -15,19 +16,38 @@ pub const MAX_ADDRESSES: usize = 4096;
 /// come from.
 pub const AZURE_PLATFORM: IpAddr = IpAddr::V4(Ipv4Addr::new(168, 63, 129, 16));
 
+/// A multiply-rotate hash for addresses: this runs once per access log
+/// line, where SipHash's flood resistance buys nothing (the map is bounded).
+#[derive(Default)]
+pub struct AddressHasher(u64);
+
+impl Hasher for AddressHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = (self.0.rotate_left(5) ^ u64::from(b)).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+        }
+    }
+
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
 /// Clients of one Gateway.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Peers {
     /// Requests by client address.
-    pub by_address: HashMap<IpAddr, u64>,
+    pub by_address: HashMap<IpAddr, u64, BuildHasherDefault<AddressHasher>>,
     /// Requests from addresses past [`MAX_ADDRESSES`].
     pub uncounted: u64,
 }
 
-/// Clients of every Gateway, keyed by `namespace/name`.
+/// Clients of every Gateway, keyed by `namespace/name` (few: a list, with
+/// the last one used first in line, as consecutive lines share a Gateway).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Traffic {
-    gateways: HashMap<String, Peers>,
+    gateways: Vec<(String, Peers)>,
+    last: usize,
 }
 
 impl Traffic {
@@ -36,10 +56,20 @@ impl Traffic {
         let Ok(socket) = address.parse::<SocketAddr>() else {
             return;
         };
-        let peers = match self.gateways.get_mut(gateway) {
-            Some(p) => p,
-            None => self.gateways.entry(gateway.to_string()).or_default(),
-        };
+        if self
+            .gateways
+            .get(self.last)
+            .is_none_or(|(g, _)| g != gateway)
+        {
+            self.last = match self.gateways.iter().position(|(g, _)| g == gateway) {
+                Some(i) => i,
+                None => {
+                    self.gateways.push((gateway.to_string(), Peers::default()));
+                    self.gateways.len() - 1
+                }
+            };
+        }
+        let peers = &mut self.gateways[self.last].1;
         let known = peers.by_address.len();
         match peers.by_address.get_mut(&socket.ip()) {
             Some(n) => *n += 1,
@@ -52,7 +82,10 @@ impl Traffic {
 
     /// The clients of a Gateway, if its access logs were read.
     pub fn of(&self, gateway: &str) -> Option<&Peers> {
-        self.gateways.get(gateway)
+        self.gateways
+            .iter()
+            .find(|(g, _)| g == gateway)
+            .map(|(_, p)| p)
     }
 }
 
