@@ -221,7 +221,14 @@ impl<'a, 'e> Live<'a, 'e> {
         }
         self.print_touched();
         let worst = self.worst;
+        let incidents = self.pipeline.grouper().incidents().count();
+        let streams = self.scanners.len();
         let (_, error) = self.pipeline.finish(Utc::now());
+        eprintln!(
+            "aks-gw-logs: followed {streams} log streams, {} lines, {} objects; {incidents} incidents",
+            shared.lines.load(Ordering::Relaxed),
+            self.objects.len()
+        );
         (ending, worst, error.is_some())
     }
 

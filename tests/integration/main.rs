@@ -6,8 +6,14 @@ mod bundle;
 mod checks;
 mod classify;
 mod crash;
+mod fake_kube_faithful;
+mod follow;
 mod incident;
 mod patterns;
+
+/// The fake Kubernetes API server the `follow` tests run against.
+#[path = "../fake_kube/mod.rs"]
+mod fake_kube;
 
 use std::io::Write;
 use std::path::Path;
