@@ -323,8 +323,15 @@ fn a_gateway_turning_not_programmed_opens_an_incident_once() {
     let mut relabelled = pending;
     relabelled["metadata"]["labels"] = json!({"team": "web"});
     fake.apply(relabelled);
+    // After a 410 the watch lists again and still sees what changes next.
     fake.expire_watches();
-    std::thread::sleep(Duration::from_secs(2));
+    std::thread::sleep(Duration::from_secs(1));
+    fake.apply(gateway((
+        "False",
+        "AddressNotUsable",
+        "Failed to assign to any requested addresses: hostname \"web-istio.apps.svc.cluster.local\" not found",
+    )));
+    assert_eq!(follow.opened("gateway.service_missing")["gateway"], "apps/web");
     let (code, _) = follow.interrupt();
     assert_eq!(code, Some(130));
     let store = dir.path().join("store").display().to_string();
@@ -427,4 +434,26 @@ fn a_bad_kubeconfig_context_or_server_is_one_clear_line() {
         assert_eq!(err.lines().count(), 1, "one line: {err}");
         assert!(err.contains(want), "{want}: {err}");
     }
+}
+
+#[test]
+fn watched_objects_are_checked_while_following() {
+    let fake = FakeKube::start();
+    let dir = tempfile::tempdir().unwrap();
+    fake.add_pod(
+        "aks-istio-system",
+        ISTIOD_POD,
+        &[("app", "istiod"), ("istio.io/rev", "asm-1-26")],
+        &["discovery"],
+    );
+    let mut follow = Follower::start(&fake, dir.path(), &[]);
+    let mut legacy = gateway(("True", "Programmed", "Resource programmed"));
+    legacy["metadata"]["name"] = json!("legacy");
+    legacy["spec"]["gatewayClassName"] = json!("approuting-istio");
+    fake.apply(legacy);
+    let incident = follow.opened("class.not_istio");
+    assert_eq!(incident["gateway"], "apps/legacy");
+    assert_eq!(incident["samples"][0]["input"], "watch:gateway");
+    let (code, _) = follow.interrupt();
+    assert_eq!(code, Some(130));
 }

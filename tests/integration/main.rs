@@ -13,6 +13,7 @@ mod patterns;
 
 /// The fake Kubernetes API server the `follow` tests run against.
 #[path = "../fake_kube/mod.rs"]
+#[allow(dead_code)]
 mod fake_kube;
 
 use std::io::Write;
