@@ -331,7 +331,10 @@ fn a_gateway_turning_not_programmed_opens_an_incident_once() {
         "AddressNotUsable",
         "Failed to assign to any requested addresses: hostname \"web-istio.apps.svc.cluster.local\" not found",
     )));
-    assert_eq!(follow.opened("gateway.service_missing")["gateway"], "apps/web");
+    assert_eq!(
+        follow.opened("gateway.service_missing")["gateway"],
+        "apps/web"
+    );
     let (code, _) = follow.interrupt();
     assert_eq!(code, Some(130));
     let store = dir.path().join("store").display().to_string();
