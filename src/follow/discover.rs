@@ -58,12 +58,17 @@ pub async fn pods(shared: Arc<Shared>, scope: PodScope) {
             }
             Ok(watcher::Event::InitDone) => started = true,
             Ok(watcher::Event::Init) => {}
+            // A `410 Gone` is routine: the watcher lists again by itself.
+            Err(watcher::Error::WatchError(status)) if status.code == 410 => {
+                continue;
+            }
             Err(e) => {
                 let notice = match &e {
-                    watcher::Error::InitialListFailed(err)
-                    | watcher::Error::WatchStartFailed(err)
-                    | watcher::Error::WatchFailed(err) => {
+                    watcher::Error::InitialListFailed(err) => {
                         api_problem(err, "list", "", "pods", scope.namespace.as_deref())
+                    }
+                    watcher::Error::WatchStartFailed(err) | watcher::Error::WatchFailed(err) => {
+                        api_problem(err, "watch", "", "pods", scope.namespace.as_deref())
                     }
                     other => format!("watching pods: {other}"),
                 };

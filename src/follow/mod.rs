@@ -127,6 +127,9 @@ pub fn api_problem(
             status.reason,
             crate::sanitize::for_terminal(&status.message)
         ),
+        kube::Error::SerdeError(e) => format!(
+            "{verb} {resource} {place}: a malformed response from the API server ({e}); reading goes on"
+        ),
         other => format!(
             "cannot {verb} {resource} {place}: {}",
             crate::sanitize::for_terminal(&client::first_line(other))

@@ -105,17 +105,28 @@ pub async fn objects(shared: Arc<Shared>, resource: Resource, namespace: Option<
             }
             Ok(watcher::Event::Delete(obj)) => send(&shared, &resource, obj, true).await,
             Ok(watcher::Event::Init | watcher::Event::InitDone) => true,
+            // A `410 Gone` is routine: the watcher lists again by itself.
+            Err(watcher::Error::WatchError(status)) if status.code == 410 => {
+                continue;
+            }
             Err(e) => {
                 let notice = match &e {
-                    watcher::Error::InitialListFailed(err)
-                    | watcher::Error::WatchStartFailed(err)
-                    | watcher::Error::WatchFailed(err) => api_problem(
+                    watcher::Error::InitialListFailed(err) => api_problem(
                         err,
                         "list",
                         resource.group,
                         resource.plural,
                         namespace.as_deref().filter(|_| resource.namespaced),
                     ),
+                    watcher::Error::WatchStartFailed(err) | watcher::Error::WatchFailed(err) => {
+                        api_problem(
+                            err,
+                            "watch",
+                            resource.group,
+                            resource.plural,
+                            namespace.as_deref().filter(|_| resource.namespaced),
+                        )
+                    }
                     other => format!("watching {}: {other}", resource.plural),
                 };
                 shared.send(Message::Notice(notice)).await

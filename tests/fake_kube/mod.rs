@@ -71,6 +71,8 @@ struct State {
     /// Bumped by `expire_watches()`: open watches end.
     watch_epoch: u64,
     open_watches: usize,
+    /// Raw lines sent to every open watch (malformed events), in order.
+    watch_garbage: Vec<String>,
 }
 
 struct Shared {
@@ -184,6 +186,7 @@ impl FakeKube {
                 next_stream: 0,
                 watch_epoch: 0,
                 open_watches: 0,
+                watch_garbage: Vec::new(),
             }),
             changed,
             control,
@@ -506,6 +509,13 @@ preferences: {{}}
             state.store.expire();
             state.watch_epoch += 1;
         }
+        self.shared.notify();
+    }
+
+    /// Sends `raw` (plus a newline) as it is to every open watch: a
+    /// malformed event, as a broken proxy or server might.
+    pub fn inject_watch_line(&self, raw: &str) {
+        self.shared.lock().watch_garbage.push(raw.to_string());
         self.shared.notify();
     }
 

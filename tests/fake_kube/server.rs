@@ -547,6 +547,7 @@ async fn watch_task(
             )),
         }
     };
+    let mut garbage_seen = shared.lock().watch_garbage.len();
     let (epoch, mut last, initial, interval) = match start {
         Ok(start) => start,
         Err(floor) => {
@@ -566,9 +567,11 @@ async fn watch_task(
     let mut ticks = tokio::time::interval_at(tokio::time::Instant::now() + interval, interval);
     loop {
         // None: the watch ends; Some(Err(floor)): its history is gone.
-        let events = {
+        let (events, garbage) = {
             let state = shared.lock();
-            if state.watch_epoch != epoch {
+            let garbage = state.watch_garbage[garbage_seen..].to_vec();
+            garbage_seen = state.watch_garbage.len();
+            let events = if state.watch_epoch != epoch {
                 None
             } else {
                 match state.store.since(last) {
@@ -582,8 +585,14 @@ async fn watch_task(
                         Some(Ok(events))
                     }
                 }
-            }
+            };
+            (events, garbage)
         };
+        for raw in garbage {
+            if !wire::send(&mut tx, Bytes::from(format!("{raw}\n"))).await {
+                return;
+            }
+        }
         let events = match events {
             None => return,
             Some(Err(floor)) => {

@@ -460,3 +460,33 @@ fn watched_objects_are_checked_while_following() {
     let (code, _) = follow.interrupt();
     assert_eq!(code, Some(130));
 }
+
+#[test]
+fn malformed_watch_events_do_not_stop_the_follower() {
+    let fake = FakeKube::start();
+    let dir = tempfile::tempdir().unwrap();
+    gateway_pod(&fake, "shop", GW_POD, "shop-gw");
+    let mut follow = Follower::start(&fake, dir.path(), &[]);
+    assert!(fake.wait_until(WAIT, |f| f.open_watches() >= 5));
+    fake.inject_watch_line("{\"type\":\"ADDED\",\"object\":{\"kind\":");
+    fake.inject_watch_line("not json at all \u{1b}[31m");
+    std::thread::sleep(Duration::from_millis(500));
+    fake.apply(gateway((
+        "False",
+        "AddressNotAssigned",
+        "Assigned to service(s) web-istio.apps.svc.cluster.local:80, but failed to assign to all requested addresses: address pending for hostname \"web-istio.apps.svc.cluster.local\"",
+    )));
+    assert_eq!(follow.opened("lb.address_pending")["gateway"], "apps/web");
+    append(&fake, "shop", GW_POD, &[BIND]);
+    follow.opened("proxy.listener_bind_failed");
+    let (code, errors) = follow.interrupt();
+    assert_eq!(code, Some(130), "{errors}");
+    assert!(
+        errors.contains("a malformed response from the API server"),
+        "{errors}"
+    );
+    assert!(
+        !errors.contains('\u{1b}'),
+        "no escape reaches the terminal: {errors:?}"
+    );
+}
