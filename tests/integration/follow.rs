@@ -128,6 +128,15 @@ fn gateway_pod(fake: &FakeKube, ns: &str, pod: &str, gateway: &str) {
     fake.add_pod(ns, pod, &[(GATEWAY_LABEL, gateway)], &["istio-proxy"]);
 }
 
+fn istiod_pod(fake: &FakeKube) {
+    fake.add_pod(
+        "aks-istio-system",
+        ISTIOD_POD,
+        &[("app", "istiod"), ("istio.io/rev", "asm-1-26")],
+        &["discovery"],
+    );
+}
+
 fn append(fake: &FakeKube, ns: &str, pod: &str, lines: &[&str]) {
     let now = Utc::now();
     let stamped: Vec<(DateTime<Utc>, String)> =
@@ -143,12 +152,7 @@ const UH: &str = "[2025-08-26T10:05:10.000Z] \"GET /cart HTTP/1.1\" 503 UH no_he
 fn pods_that_come_and_restart_are_followed_and_ctrl_c_commits() {
     let fake = FakeKube::start();
     let dir = tempfile::tempdir().unwrap();
-    fake.add_pod(
-        "aks-istio-system",
-        ISTIOD_POD,
-        &[("app", "istiod"), ("istio.io/rev", "asm-1-26")],
-        &["discovery"],
-    );
+    istiod_pod(&fake);
     gateway_pod(&fake, "shop", GW_POD, "shop-gw");
     let mut follow = Follower::start(&fake, dir.path(), &[]);
     assert!(
@@ -443,12 +447,7 @@ fn a_bad_kubeconfig_context_or_server_is_one_clear_line() {
 fn watched_objects_are_checked_while_following() {
     let fake = FakeKube::start();
     let dir = tempfile::tempdir().unwrap();
-    fake.add_pod(
-        "aks-istio-system",
-        ISTIOD_POD,
-        &[("app", "istiod"), ("istio.io/rev", "asm-1-26")],
-        &["discovery"],
-    );
+    istiod_pod(&fake);
     let mut follow = Follower::start(&fake, dir.path(), &[]);
     let mut legacy = gateway(("True", "Programmed", "Resource programmed"));
     legacy["metadata"]["name"] = json!("legacy");
