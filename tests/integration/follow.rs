@@ -489,3 +489,31 @@ fn malformed_watch_events_do_not_stop_the_follower() {
         "no escape reaches the terminal: {errors:?}"
     );
 }
+
+#[test]
+fn incidents_are_printed_as_they_grow_and_close() {
+    let fake = FakeKube::start();
+    let dir = tempfile::tempdir().unwrap();
+    gateway_pod(&fake, "shop", GW_POD, "shop-gw");
+    let mut follow = Follower::start(
+        &fake,
+        dir.path(),
+        &["--update-interval", "0s", "--quiet-window", "2s"],
+    );
+    assert!(fake.wait_until(WAIT, |f| f.open_log_streams() >= 1));
+    let bind_now = || {
+        let now = Utc::now().format("%Y-%m-%dT%H:%M:%S%.6fZ");
+        BIND.replacen("2025-08-26T10:00:00.000000Z", &now.to_string(), 1)
+    };
+    append(&fake, "shop", GW_POD, &[&bind_now()]);
+    let opened = follow.opened("proxy.listener_bind_failed");
+    append(&fake, "shop", GW_POD, &[&bind_now()]);
+    let grown = follow.wait_for("an update", |v| v["event"] == "update");
+    assert_eq!(grown["incident"]["id"], opened["id"]);
+    assert_eq!(grown["incident"]["count"], 2);
+    let closed = follow.wait_for("a close", |v| v["event"] == "closed");
+    assert_eq!(closed["incident"]["id"], opened["id"]);
+    assert_eq!(closed["incident"]["state"], "closed");
+    let (code, _) = follow.interrupt();
+    assert_eq!(code, Some(130));
+}
