@@ -55,6 +55,10 @@ pub struct Args {
     #[arg(long, global = true)]
     pub no_store: bool,
 
+    /// Keep secrets (tokens, keys, passwords, private keys) in what is printed and stored; by default they are redacted.
+    #[arg(long, global = true)]
+    pub no_redact: bool,
+
     #[command(subcommand)]
     pub command: Command,
 }

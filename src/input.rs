@@ -44,6 +44,8 @@ pub enum Scope {
 pub struct Engine {
     /// The compiled signatures.
     pub set: SignatureSet,
+    /// Whether secrets are redacted before anything goes on (`--no-redact`: false).
+    pub redact: bool,
     prefilter: Prefilter,
 }
 
@@ -51,7 +53,11 @@ impl Engine {
     /// An engine for a signature set.
     pub fn new(set: SignatureSet) -> Engine {
         let prefilter = Prefilter::new(&set);
-        Engine { set, prefilter }
+        Engine {
+            set,
+            prefilter,
+            redact: true,
+        }
     }
 }
 

@@ -39,6 +39,7 @@ pub mod parse;
 pub mod pipeline;
 pub mod prefilter;
 pub mod record;
+pub mod redact;
 pub mod sanitize;
 pub mod signature;
 pub mod store;
@@ -112,6 +113,13 @@ pub fn load_signatures(user_dir: Option<&std::path::Path>) -> anyhow::Result<Sig
     })
 }
 
+/// The engine of a classifying command: the signatures, and `--no-redact`.
+fn engine_of(args: &Args) -> anyhow::Result<Engine> {
+    let mut engine = Engine::new(load_signatures(args.patterns.as_deref())?);
+    engine.redact = !args.no_redact;
+    Ok(engine)
+}
+
 /// Whether to colour stdout.
 fn use_color(args: &Args) -> bool {
     color_enabled(
@@ -159,11 +167,11 @@ pub fn run(args: Args) -> anyhow::Result<ExitStatus> {
             Ok(commands::patterns::list(&set, *json, *regexes, style)?)
         }
         Command::Patterns(PatternsCommand::Test { ids }) => {
-            let engine = Engine::new(load_signatures(args.patterns.as_deref())?);
+            let engine = engine_of(&args)?;
             Ok(commands::patterns::test(&engine, ids, style)?)
         }
         Command::Classify(c) => {
-            let engine = Engine::new(load_signatures(args.patterns.as_deref())?);
+            let engine = engine_of(&args)?;
             let style = Style {
                 color: style.color && !c.json,
             };
@@ -171,7 +179,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitStatus> {
             Ok(commands::classify::run(c, &engine, store, style))
         }
         Command::Bundle(BundleCommand::Analyze(b)) => {
-            let engine = Engine::new(load_signatures(args.patterns.as_deref())?);
+            let engine = engine_of(&args)?;
             let style = Style {
                 color: style.color && b.format == cli::BundleFormat::Terminal,
             };
@@ -179,7 +187,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitStatus> {
             commands::bundle::analyze(b, &engine, store, style)
         }
         Command::Follow(f) => {
-            let engine = Engine::new(load_signatures(args.patterns.as_deref())?);
+            let engine = engine_of(&args)?;
             let style = Style {
                 color: style.color && !f.json,
             };

@@ -16,6 +16,7 @@ use crate::input::Sink;
 use crate::parse::Problem;
 use crate::parse::marker::Marker;
 use crate::record::Record;
+use crate::redact::Redactor;
 use crate::store::{Store, StoreError};
 
 /// How often a writing command commits by default.
@@ -38,6 +39,8 @@ pub struct Pipeline<'a, 's, P: Sink> {
     /// Incidents hits joined or opened since [`Pipeline::take_touched`],
     /// when the caller asked for them ([`Pipeline::tracking_touched`]).
     touched: Option<Vec<usize>>,
+    /// Replaces secrets before records go on (`--no-redact`: `None`).
+    redactor: Option<Redactor>,
 }
 
 impl<'a, 's, P: Sink> Pipeline<'a, 's, P> {
@@ -60,6 +63,29 @@ impl<'a, 's, P: Sink> Pipeline<'a, 's, P> {
             written: 0,
             error: None,
             touched: None,
+            redactor: Some(Redactor::new()),
+        }
+    }
+
+    /// With `false`, passes records on as read, secrets included (`--no-redact`).
+    pub fn redacting(mut self, on: bool) -> Self {
+        if !on {
+            self.redactor = None;
+        }
+        self
+    }
+
+    /// What was redacted, as one line, if anything was.
+    pub fn redaction_summary(&self) -> Option<String> {
+        self.redactor.as_ref().and_then(Redactor::summary)
+    }
+
+    /// A text with its secrets replaced (for what is printed without
+    /// becoming a record, such as `follow --tail` lines).
+    pub fn redact_text<'t>(&mut self, text: &'t str) -> std::borrow::Cow<'t, str> {
+        match self.redactor.as_mut().and_then(|r| r.text(text)) {
+            Some(clean) => std::borrow::Cow::Owned(clean),
+            None => std::borrow::Cow::Borrowed(text),
         }
     }
 
@@ -170,6 +196,11 @@ impl<'a, 's, P: Sink> Pipeline<'a, 's, P> {
 
 impl<P: Sink> Sink for Pipeline<'_, '_, P> {
     fn record(&mut self, record: &Record, hit: Option<&Hit>) {
+        let redacted = self.redactor.as_mut().and_then(|r| r.record(record, hit));
+        let (record, hit) = match &redacted {
+            Some((record, hit)) => (record, hit.as_ref()),
+            None => (record, hit),
+        };
         self.printer.record(record, hit);
         let Some(hit) = hit else {
             return;

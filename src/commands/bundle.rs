@@ -130,7 +130,8 @@ pub fn analyze(
         store,
         DEFAULT_COMMIT_INTERVAL,
         false,
-    );
+    )
+    .redacting(engine.redact);
     let mut layouts = BTreeSet::new();
     let (mut read, mut skipped) = (0u64, 0u64);
     let mut progress = Progress::new();
@@ -222,6 +223,7 @@ pub fn analyze(
     }
     run_checks(&mut pipeline, engine, &cluster);
     let incidents: Vec<Incident> = pipeline.grouper().incidents().cloned().collect();
+    let redacted = pipeline.redaction_summary();
     let (_, store_error) = pipeline.finish(Utc::now());
     for p in &bundle_problems {
         eprintln!(
@@ -259,6 +261,10 @@ pub fn analyze(
         problems.total + bundle_problems.len() as u64,
         incidents.len()
     );
+    let summary = match redacted {
+        Some(r) => format!("{summary}; {r}"),
+        None => summary,
+    };
     let mut out = io::BufWriter::new(io::stdout().lock());
     match args.format {
         BundleFormat::Json => {

@@ -49,7 +49,8 @@ pub fn run(args: &ClassifyArgs, engine: &Engine, store: Option<Store>, style: St
         .commit_interval
         .to_std()
         .unwrap_or(DEFAULT_COMMIT_INTERVAL);
-    let mut pipeline = Pipeline::new(&mut printer, grouper, store, interval, args.stats);
+    let mut pipeline =
+        Pipeline::new(&mut printer, grouper, store, interval, args.stats).redacting(engine.redact);
     let started = std::time::Instant::now();
     let mut total = Stats::default();
     let mut failed = false;

@@ -92,7 +92,8 @@ pub fn run(
     let mut printer = Printer::default();
     let grouper = Grouper::new(&engine.set, args.quiet_window, Utc::now());
     let pipeline = Pipeline::new(&mut printer, grouper, store, DEFAULT_COMMIT_INTERVAL, false)
-        .tracking_touched();
+        .tracking_touched()
+        .redacting(engine.redact);
     let settings = Settings {
         cluster,
         json: args.json,

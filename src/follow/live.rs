@@ -222,10 +222,15 @@ impl<'a, 'e> Live<'a, 'e> {
         self.print_touched();
         let worst = self.worst;
         let incidents = self.pipeline.grouper().incidents().count();
+        let redacted = self
+            .pipeline
+            .redaction_summary()
+            .map(|r| format!("; {r}"))
+            .unwrap_or_default();
         let streams = self.scanners.len();
         let (_, error) = self.pipeline.finish(Utc::now());
         eprintln!(
-            "aks-gw-logs: followed {streams} log streams, {} lines, {} objects; {incidents} incidents",
+            "aks-gw-logs: followed {streams} log streams, {} lines, {} objects; {incidents} incidents{redacted}",
             shared.lines.load(Ordering::Relaxed),
             self.objects.len()
         );
@@ -479,7 +484,9 @@ impl<'a, 'e> Live<'a, 'e> {
         let _ = out.flush();
     }
 
-    fn print_line(&self, stream: &Stream, line: &str) {
+    fn print_line(&mut self, stream: &Stream, line: &str) {
+        let line = self.pipeline.redact_text(line).into_owned();
+        let line = line.as_str();
         self.clear_status();
         let mut out = std::io::stdout().lock();
         let input = stream.input();
