@@ -20,10 +20,11 @@ use std::collections::BTreeSet;
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 
+use crate::classify::Hit;
 use crate::incident::ObjectRef;
 use crate::inventory::{Inventory, Object};
 use crate::record::{Field, Format, Level, Record, Source};
-use crate::signature::Severity;
+use crate::signature::{Severity, SignatureSet};
 use crate::template::pod_stem;
 
 pub use traffic::Traffic;
@@ -117,6 +118,18 @@ pub fn run<'f>(facts: &'f Facts, enabled: impl Fn(&str) -> bool) -> Vec<Finding<
 }
 
 impl Finding<'_> {
+    /// The finding as a hit of its signature in `set` (with its severity),
+    /// at `ts`; `None` when the set lacks the signature.
+    pub fn hit_in(&self, set: &SignatureSet, ts: Option<DateTime<Utc>>) -> Option<(Record, Hit)> {
+        let index = set.index_of(self.signature)?;
+        let record = self.record(set.signatures()[index].severity, ts);
+        let hit = Hit {
+            signature: Some(index),
+            captures: self.details.clone(),
+        };
+        Some((record, hit))
+    }
+
     /// The finding as a record: source `check`, the object's line, at
     /// `ts` (when the bundle was collected, as far as its logs tell).
     pub fn record(&self, severity: Severity, ts: Option<DateTime<Utc>>) -> Record {

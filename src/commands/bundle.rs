@@ -296,13 +296,8 @@ fn run_checks(pipeline: &mut Pipeline<'_, '_, Seen>, engine: &Engine, cluster: &
     let collected = seen.latest;
     let findings = checks::run(&facts, |id| engine.set.get(id).is_some_and(|s| s.check));
     for finding in &findings {
-        let Some(index) = engine.set.index_of(finding.signature) else {
+        let Some((record, hit)) = finding.hit_in(&engine.set, collected) else {
             continue;
-        };
-        let severity = engine.set.signatures()[index].severity;
-        let hit = Hit {
-            signature: Some(index),
-            captures: finding.details.clone(),
         };
         pipeline.set_origin(Origin {
             cluster: cluster.to_string(),
@@ -310,7 +305,7 @@ fn run_checks(pipeline: &mut Pipeline<'_, '_, Seen>, engine: &Engine, cluster: &
             namespace: finding.object.namespace.clone(),
             ..Origin::default()
         });
-        pipeline.record(&finding.record(severity, collected), Some(&hit));
+        pipeline.record(&record, Some(&hit));
     }
 }
 

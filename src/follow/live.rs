@@ -412,15 +412,7 @@ impl<'a, 'e> Live<'a, 'e> {
                 .findings
                 .get(&key)
                 .is_none_or(|at| at.elapsed() >= FINDING_AGAIN);
-            let Some(index) = set.index_of(finding.signature) else {
-                continue;
-            };
-            if due {
-                let record = finding.record(set.signatures()[index].severity, Some(now));
-                let hit = Hit {
-                    signature: Some(index),
-                    captures: finding.details.clone(),
-                };
+            if due && let Some((record, hit)) = finding.hit_in(set, Some(now)) {
                 entered.push((key, finding.object.entry.clone(), record, hit));
             }
         }

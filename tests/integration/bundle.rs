@@ -4,7 +4,7 @@
 use std::io::Write;
 use std::path::Path;
 
-use crate::{bundle_json, incident, json_lines, run, stderr, stdout};
+use crate::{bundle_json, incident, json_lines, run, signature_gateway, stderr, stdout};
 
 const SAMPLES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/corpus/samples");
 const POD: &str = "httpbin-gateway-istio-6d9f7c8b5d-x2kqz";
@@ -292,13 +292,7 @@ fn sample_bundles_give_their_expected_incidents() {
         let bundle = dir.join(name).display().to_string();
         let got: std::collections::BTreeSet<String> = bundle_json(&bundle, &[])
             .iter()
-            .map(|i| {
-                format!(
-                    "{} {}",
-                    i["signature"].as_str().unwrap(),
-                    i["gateway"].as_str().unwrap_or("-")
-                )
-            })
+            .map(signature_gateway)
             .collect();
         assert_eq!(got, want, "{name}");
         // Gateways the objects name without an incident are listed as healthy.

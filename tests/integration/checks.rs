@@ -6,7 +6,7 @@
 use std::io::Write;
 use std::path::Path;
 
-use crate::{bundle_json, incident, write};
+use crate::{bundle_json, incident, signature_gateway, write};
 
 /// A bug-report archive of these entries.
 fn bundle(dir: &Path, entries: &[(&str, &str)]) -> String {
@@ -121,16 +121,7 @@ fn analyze(dir: &Path, proxy_log: &str, global: &[&str]) -> Vec<serde_json::Valu
 }
 
 fn signatures(incidents: &[serde_json::Value]) -> Vec<String> {
-    let mut ids: Vec<String> = incidents
-        .iter()
-        .map(|i| {
-            format!(
-                "{} {}",
-                i["signature"].as_str().unwrap(),
-                i["gateway"].as_str().unwrap_or("-")
-            )
-        })
-        .collect();
+    let mut ids: Vec<String> = incidents.iter().map(signature_gateway).collect();
     ids.sort();
     ids
 }

@@ -85,6 +85,15 @@ pub fn bundle_json(bundle: &str, global: &[&str]) -> Vec<serde_json::Value> {
     json_lines(&stdout(&out))
 }
 
+/// `signature gateway` of an incident (`-` for no Gateway), as `.expected` files list them.
+pub fn signature_gateway(incident: &serde_json::Value) -> String {
+    format!(
+        "{} {}",
+        incident["signature"].as_str().unwrap_or(""),
+        incident["gateway"].as_str().unwrap_or("-")
+    )
+}
+
 /// The first incident of a signature.
 pub fn incident<'v>(incidents: &'v [serde_json::Value], signature: &str) -> &'v serde_json::Value {
     incidents
