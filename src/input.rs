@@ -59,6 +59,13 @@ impl Engine {
             redact: true,
         }
     }
+
+    /// The redactor a run's records go through: the built-in kinds and the
+    /// user's `[[redact]]` rules, or `None` with `--no-redact`.
+    pub fn redactor(&self) -> Option<crate::redact::Redactor> {
+        self.redact
+            .then(|| crate::redact::Redactor::new(self.set.redactions()))
+    }
 }
 
 /// What reading one input amounted to.

@@ -63,15 +63,14 @@ impl<'a, 's, P: Sink> Pipeline<'a, 's, P> {
             written: 0,
             error: None,
             touched: None,
-            redactor: Some(Redactor::new()),
+            redactor: Some(Redactor::default()),
         }
     }
 
-    /// With `false`, passes records on as read, secrets included (`--no-redact`).
-    pub fn redacting(mut self, on: bool) -> Self {
-        if !on {
-            self.redactor = None;
-        }
+    /// The redactor records go through (the built-in one by default);
+    /// `None` passes them on as read, secrets included (`--no-redact`).
+    pub fn redacting(mut self, redactor: Option<Redactor>) -> Self {
+        self.redactor = redactor;
         self
     }
 
@@ -80,10 +79,19 @@ impl<'a, 's, P: Sink> Pipeline<'a, 's, P> {
         self.redactor.as_ref().and_then(Redactor::summary)
     }
 
-    /// A text with its secrets replaced (for what is printed without
-    /// becoming a record, such as `follow --tail` lines).
-    pub fn redact_text<'t>(&mut self, text: &'t str) -> std::borrow::Cow<'t, str> {
-        match self.redactor.as_mut().and_then(|r| r.text(text)) {
+    /// Line `line` of `stream` with its secrets replaced (for what is
+    /// printed without becoming a record, such as `follow --tail` lines).
+    pub fn redact_line<'t>(
+        &mut self,
+        stream: &str,
+        line: u64,
+        text: &'t str,
+    ) -> std::borrow::Cow<'t, str> {
+        match self
+            .redactor
+            .as_mut()
+            .and_then(|r| r.line(stream, line, text))
+        {
             Some(clean) => std::borrow::Cow::Owned(clean),
             None => std::borrow::Cow::Borrowed(text),
         }
@@ -196,7 +204,10 @@ impl<'a, 's, P: Sink> Pipeline<'a, 's, P> {
 
 impl<P: Sink> Sink for Pipeline<'_, '_, P> {
     fn record(&mut self, record: &Record, hit: Option<&Hit>) {
-        let redacted = self.redactor.as_mut().and_then(|r| r.record(record, hit));
+        let redacted = self
+            .redactor
+            .as_mut()
+            .and_then(|r| r.record(&self.origin.input, record, hit));
         let (record, hit) = match &redacted {
             Some((record, hit)) => (record, hit.as_ref()),
             None => (record, hit),
@@ -219,7 +230,14 @@ impl<P: Sink> Sink for Pipeline<'_, '_, P> {
     }
 
     fn problem(&mut self, problem: &Problem) {
-        self.printer.problem(problem);
+        match self
+            .redactor
+            .as_mut()
+            .and_then(|r| r.text(&problem.message))
+        {
+            Some(message) => self.printer.problem(&Problem::new(problem.line, message)),
+            None => self.printer.problem(problem),
+        }
     }
 
     /// A pod named by the input itself fills in what the source did not say
@@ -256,7 +274,10 @@ impl<P: Sink> Sink for Pipeline<'_, '_, P> {
     }
 
     fn object(&mut self, object: &Value, line: u64) {
-        self.printer.object(object, line);
+        match self.redactor.as_mut().and_then(|r| r.object(object)) {
+            Some(clean) => self.printer.object(&clean, line),
+            None => self.printer.object(object, line),
+        }
     }
 
     fn counts_peers(&self) -> bool {

@@ -131,7 +131,7 @@ pub fn analyze(
         DEFAULT_COMMIT_INTERVAL,
         false,
     )
-    .redacting(engine.redact);
+    .redacting(engine.redactor());
     let mut layouts = BTreeSet::new();
     let (mut read, mut skipped) = (0u64, 0u64);
     let mut progress = Progress::new();
@@ -268,6 +268,9 @@ pub fn analyze(
     let mut out = io::BufWriter::new(io::stdout().lock());
     match args.format {
         BundleFormat::Json => {
+            // The summary (and its redaction counts) goes beside the
+            // incidents, which stay one JSON object a line.
+            eprintln!("aks-gw-logs: {}", for_terminal(&summary));
             for inc in &incidents {
                 writeln!(out, "{}", serde_json::to_string(inc)?)?;
             }

@@ -49,8 +49,8 @@ pub fn run(args: &ClassifyArgs, engine: &Engine, store: Option<Store>, style: St
         .commit_interval
         .to_std()
         .unwrap_or(DEFAULT_COMMIT_INTERVAL);
-    let mut pipeline =
-        Pipeline::new(&mut printer, grouper, store, interval, args.stats).redacting(engine.redact);
+    let mut pipeline = Pipeline::new(&mut printer, grouper, store, interval, args.stats)
+        .redacting(engine.redactor());
     let started = std::time::Instant::now();
     let mut total = Stats::default();
     let mut failed = false;
@@ -92,6 +92,7 @@ pub fn run(args: &ClassifyArgs, engine: &Engine, store: Option<Store>, style: St
     }
     let incidents = pipeline.grouper().incidents().count();
     let stored = pipeline.has_store();
+    let redacted = pipeline.redaction_summary();
     let (written, store_error) = pipeline.finish(Utc::now());
     failed |= store_error.is_some();
     printer.finish(&total);
@@ -115,6 +116,9 @@ pub fn run(args: &ClassifyArgs, engine: &Engine, store: Option<Store>, style: St
         } else {
             eprintln!("aks-gw-logs: {incidents} incidents (not stored: --no-store)");
         }
+    }
+    if let Some(r) = redacted {
+        eprintln!("aks-gw-logs: {r}; --no-redact keeps them");
     }
     if let Some(e) = printer.error.take() {
         if e.kind() == io::ErrorKind::BrokenPipe {

@@ -93,7 +93,7 @@ pub fn run(
     let grouper = Grouper::new(&engine.set, args.quiet_window, Utc::now());
     let pipeline = Pipeline::new(&mut printer, grouper, store, DEFAULT_COMMIT_INTERVAL, false)
         .tracking_touched()
-        .redacting(engine.redact);
+        .redacting(engine.redactor());
     let settings = Settings {
         cluster,
         json: args.json,

@@ -225,8 +225,13 @@ fn report_lint(files: &[PatternFile]) -> ExitStatus {
             if failed > 0 {
                 return ExitStatus::Found;
             }
+            let rules = match set.redactions().len() {
+                0 => String::new(),
+                1 => ", 1 redaction rule".to_string(),
+                n => format!(", {n} redaction rules"),
+            };
             println!(
-                "{} files, {} signatures: no problems",
+                "{} files, {} signatures{rules}: no problems",
                 files.len(),
                 set.signatures().len()
             );

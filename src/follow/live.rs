@@ -477,7 +477,12 @@ impl<'a, 'e> Live<'a, 'e> {
     }
 
     fn print_line(&mut self, stream: &Stream, line: &str) {
-        let line = self.pipeline.redact_text(line).into_owned();
+        // The line's number in its stream: the scanner reads it next.
+        let number = self.scanners.get(stream).map_or(0, |s| s.stats().lines) + 1;
+        let line = self
+            .pipeline
+            .redact_line(&format!("{} (tail)", stream.input()), number, line)
+            .into_owned();
         let line = line.as_str();
         self.clear_status();
         let mut out = std::io::stdout().lock();

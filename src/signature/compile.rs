@@ -20,10 +20,12 @@ use regex_automata::{Input, MatchKind, PatternSet};
 
 use super::diagnostic::Diagnostic;
 use super::literal::{self, LiteralSet};
+use super::redaction;
 use super::spec::{Examples, FileSpec, SignatureSpec};
 use super::{LazyRegex, PatternFile, Severity, Signature};
 use crate::checks;
 use crate::record::{Level, Record, Source};
+use crate::redact::UserRule;
 
 /// Examples each signature needs at least.
 const MIN_MATCH_EXAMPLES: usize = 3;
@@ -36,6 +38,8 @@ pub struct SignatureSet {
     groups: Vec<FieldGroup>,
     literals: Vec<Vec<u8>>,
     by_id: HashMap<String, usize>,
+    /// The `[[redact]]` rules of the files, in load order.
+    redactions: Vec<UserRule>,
 }
 
 /// All regexes that run on one field, as one automaton.
@@ -57,9 +61,17 @@ impl SignatureSet {
         let mut diags = Vec::new();
         let mut parsed: Vec<Parsed> = Vec::new();
         let mut failed_ids = Vec::new();
+        let mut redactions = Vec::new();
         for file in files {
-            parse_file(file, &mut parsed, &mut failed_ids, &mut diags);
+            parse_file(
+                file,
+                &mut parsed,
+                &mut redactions,
+                &mut failed_ids,
+                &mut diags,
+            );
         }
+        let redactions = redaction::resolve(redactions, &mut diags);
         // Resolve overrides and duplicates.
         let mut index: HashMap<String, usize> = HashMap::new();
         let mut keep: Vec<Option<Parsed>> = Vec::new();
@@ -137,13 +149,15 @@ impl SignatureSet {
             .map(|p| (p.file.clone(), p.source.clone(), p.id_span.clone()))
             .collect();
         let sigs: Vec<Signature> = parsed.into_iter().map(|p| p.sig).collect();
-        SignatureSet::build(sigs).map_err(|(sig, message)| {
+        let mut set = SignatureSet::build(sigs).map_err(|(sig, message)| {
             let (file, source, span) = &sources[sig];
             vec![
                 Diagnostic::new(file, source, span.clone(), "regexes do not compile")
                     .with_help(message.replace('\n', " ")),
             ]
-        })
+        })?;
+        set.redactions = redactions;
+        Ok(set)
     }
 
     /// Builds the automata; on failure, the index of the signature whose
@@ -202,7 +216,13 @@ impl SignatureSet {
             groups,
             literals,
             by_id,
+            redactions: Vec::new(),
         })
+    }
+
+    /// The user's `[[redact]]` rules, in load order.
+    pub fn redactions(&self) -> &[UserRule] {
+        &self.redactions
     }
 
     /// The signatures, in load order (index = the signature's number).
@@ -275,6 +295,7 @@ struct Parsed {
 fn parse_file(
     file: &PatternFile,
     out: &mut Vec<Parsed>,
+    redactions: &mut Vec<redaction::Parsed>,
     failed_ids: &mut Vec<String>,
     diags: &mut Vec<Diagnostic>,
 ) {
@@ -290,6 +311,9 @@ fn parse_file(
             return;
         }
     };
+    for rule in spec.redact {
+        redactions.extend(redaction::check(file, rule, diags));
+    }
     let rules = spec.signature.into_iter().map(|s| (s, false));
     let benign = spec.benign.into_iter().map(|s| (s, true));
     for (sig, benign) in rules.chain(benign) {
@@ -647,7 +671,7 @@ fn check_regex(
 }
 
 /// Compiles one regex; a syntax error points at the offending character.
-fn compile_regex(
+pub(super) fn compile_regex(
     file: &PatternFile,
     pattern: &str,
     span: Range<usize>,

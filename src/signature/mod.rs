@@ -8,6 +8,7 @@
 mod compile;
 pub mod diagnostic;
 pub mod literal;
+mod redaction;
 mod spec;
 
 use std::fmt;

@@ -22,6 +22,20 @@ pub struct FileSpec {
     /// nor `unclassified`, unless they repeat more than `repeat` allows.
     #[serde(default)]
     pub benign: Vec<Spanned<SignatureSpec>>,
+    /// Extra kinds of secret to redact (`[[redact]]`).
+    #[serde(default)]
+    pub redact: Vec<Spanned<RedactSpec>>,
+}
+
+/// One `[[redact]]` table: a kind of secret the built-in redaction does not
+/// know, the regex that finds it (its `secret` group, or the whole match, is
+/// replaced) and examples that prove it.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RedactSpec {
+    pub kind: Spanned<String>,
+    pub regex: Spanned<String>,
+    pub examples: Option<Spanned<Examples>>,
 }
 
 /// When a benign rule stops being benign: `count` matches within `within` seconds.

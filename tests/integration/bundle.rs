@@ -4,7 +4,7 @@
 use std::io::Write;
 use std::path::Path;
 
-use crate::{bundle_json, incident, json_lines, run, signature_gateway, stderr, stdout};
+use crate::{bundle_json, incident, json_lines, run, signature_gateway, stderr, stdout, tar_gz};
 
 const SAMPLES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/corpus/samples");
 const POD: &str = "httpbin-gateway-istio-6d9f7c8b5d-x2kqz";
@@ -12,29 +12,23 @@ const POD: &str = "httpbin-gateway-istio-6d9f7c8b5d-x2kqz";
 /// A small `istioctl bug-report` archive from the sample inputs.
 fn bug_report(dir: &Path) -> String {
     let sample = |name: &str| std::fs::read(Path::new(SAMPLES).join(name)).unwrap();
-    let mut tar = tar::Builder::new(Vec::new());
-    let mut add = |path: &str, data: &[u8]| {
-        let mut h = tar::Header::new_gnu();
-        h.set_size(data.len() as u64);
-        h.set_mode(0o644);
-        h.set_cksum();
-        tar.append_data(&mut h, path, data).unwrap();
-    };
-    add(
-        &format!("bug-report/proxies/default/{POD}/istio-proxy.log"),
-        &sample("httpbin-gateway-istio.log"),
+    let proxy_log = format!("bug-report/proxies/default/{POD}/istio-proxy.log");
+    let config_dump = format!("bug-report/proxies/default/{POD}/config_dump?include_eds");
+    let (log, events, crs) = (
+        sample("httpbin-gateway-istio.log"),
+        sample("events.txt"),
+        sample("httpbin-gateway.yaml"),
     );
-    add(
-        &format!("bug-report/proxies/default/{POD}/config_dump?include_eds"),
-        b"{}",
-    );
-    add("bug-report/cluster/events", &sample("events.txt"));
-    add("bug-report/cluster/crs", &sample("httpbin-gateway.yaml"));
-    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
-    gz.write_all(&tar.into_inner().unwrap()).unwrap();
-    let path = dir.join("bug-report.tar.gz");
-    std::fs::write(&path, gz.finish().unwrap()).unwrap();
-    path.display().to_string()
+    tar_gz(
+        dir,
+        "bug-report.tar.gz",
+        &[
+            (&proxy_log, &log),
+            (&config_dump, b"{}"),
+            ("bug-report/cluster/events", &events),
+            ("bug-report/cluster/crs", &crs),
+        ],
+    )
 }
 
 #[test]

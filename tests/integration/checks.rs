@@ -3,26 +3,14 @@
 //! in-cluster clients from external ones, and a `--patterns` override
 //! without `check = true` turns a check off.
 
-use std::io::Write;
 use std::path::Path;
 
-use crate::{bundle_json, incident, signature_gateway, write};
+use crate::{bundle_json, incident, signature_gateway, tar_gz, write};
 
 /// A bug-report archive of these entries.
 fn bundle(dir: &Path, entries: &[(&str, &str)]) -> String {
-    let mut tar = tar::Builder::new(Vec::new());
-    for (path, data) in entries {
-        let mut h = tar::Header::new_gnu();
-        h.set_size(data.len() as u64);
-        h.set_mode(0o644);
-        h.set_cksum();
-        tar.append_data(&mut h, path, data.as_bytes()).unwrap();
-    }
-    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
-    gz.write_all(&tar.into_inner().unwrap()).unwrap();
-    let path = dir.join("bug-report.tar.gz");
-    std::fs::write(&path, gz.finish().unwrap()).unwrap();
-    path.display().to_string()
+    let entries: Vec<(&str, &[u8])> = entries.iter().map(|(p, d)| (*p, d.as_bytes())).collect();
+    tar_gz(dir, "bug-report.tar.gz", &entries)
 }
 
 const CRS: &str = "apiVersion: gateway.networking.k8s.io/v1

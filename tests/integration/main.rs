@@ -55,6 +55,22 @@ pub fn write(dir: &Path, name: &str, bytes: &[u8]) -> String {
     path.display().to_string()
 }
 
+/// Writes a gzip-compressed tar archive `dir/name` of `entries` (path,
+/// contents) and returns its path.
+pub fn tar_gz(dir: &Path, name: &str, entries: &[(&str, &[u8])]) -> String {
+    let mut tar = tar::Builder::new(Vec::new());
+    for (path, data) in entries {
+        let mut h = tar::Header::new_gnu();
+        h.set_size(data.len() as u64);
+        h.set_mode(0o644);
+        h.set_cksum();
+        tar.append_data(&mut h, path, *data).unwrap();
+    }
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    gz.write_all(&tar.into_inner().unwrap()).unwrap();
+    write(dir, name, &gz.finish().unwrap())
+}
+
 /// stdout as text.
 pub fn stdout(out: &Output) -> String {
     String::from_utf8(out.stdout.clone()).expect("stdout is UTF-8")
