@@ -181,8 +181,10 @@ impl<'a, 's, P: Sink> Pipeline<'a, 's, P> {
     }
 
     fn fail(&mut self, e: StoreError) {
-        eprintln!("aks-gw-logs: {e}; incidents are no longer stored for this run");
-        self.store = None;
+        let kept = self.store.take().map_or(0, |s| s.len());
+        eprintln!(
+            "aks-gw-logs: {e}; incidents are no longer stored for this run (the store keeps the {kept} of its last commit)"
+        );
         self.error = Some(e);
     }
 

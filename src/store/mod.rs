@@ -19,6 +19,9 @@
 //! Readers see the last commit and never block the writer; a second writer
 //! is told which process holds the store.
 
+mod error;
+#[cfg(test)]
+mod fault;
 mod query;
 pub mod schema;
 
@@ -31,6 +34,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use tantivy::collector::TopDocs;
 use tantivy::directory::error::LockError;
+use tantivy::directory::{Directory, MmapDirectory};
 use tantivy::query::TermQuery;
 use tantivy::schema::{IndexRecordOption, Value};
 use tantivy::{
@@ -80,7 +84,7 @@ pub enum StoreError {
     Query(String),
     #[error("incident store at {dir}: {source}")]
     Io { dir: PathBuf, source: io::Error },
-    #[error("incident store at {dir}: {source}")]
+    #[error("incident store at {dir}: {}", error::plain(.source))]
     Index { dir: PathBuf, source: TantivyError },
 }
 
@@ -137,6 +141,16 @@ pub fn default_dir() -> Option<PathBuf> {
 impl Store {
     /// Opens (and in [`Mode::Write`], creates) the store in `dir`.
     pub fn open(dir: &Path, mode: Mode) -> Result<Store, StoreError> {
+        Store::open_with(dir, mode, |d| Box::new(d))
+    }
+
+    /// As [`Store::open`], with the index's directory wrapped by `wrap`
+    /// (tests inject write errors this way).
+    fn open_with(
+        dir: &Path,
+        mode: Mode,
+        wrap: impl FnOnce(MmapDirectory) -> Box<dyn Directory>,
+    ) -> Result<Store, StoreError> {
         let io_err = |source| StoreError::Io {
             dir: dir.to_path_buf(),
             source,
@@ -174,7 +188,9 @@ impl Store {
             dir: dir.to_path_buf(),
             detail,
         };
-        let index = Index::open_in_dir(dir.join("index"))
+        let directory = MmapDirectory::open(dir.join("index"))
+            .map_err(|e| corrupt(format!("the index cannot be opened: {e}")))?;
+        let index = Index::open(wrap(directory))
             .map_err(|e| corrupt(format!("the index cannot be opened: {e}")))?;
         let (schema, fields) = schema::schema();
         if index.schema() != schema {
@@ -298,14 +314,31 @@ impl Store {
             .as_ref()
             .expect("upsert on a store opened for writing");
         writer.delete_term(Term::from_field_text(self.fields.id, &inc.id));
-        writer
-            .add_document(self.fields.document(&inc))
-            .map_err(|source| StoreError::Index {
+        if let Err(e) = writer.add_document(self.fields.document(&inc)) {
+            let source = match e {
+                TantivyError::ErrorInThread(_) => self.worker_error().unwrap_or(e),
+                e => e,
+            };
+            return Err(StoreError::Index {
                 dir: self.dir.clone(),
                 source,
-            })?;
+            });
+        }
         self.pending += 1;
         Ok(())
+    }
+
+    /// Why an indexing thread died (a write the file system refused, say):
+    /// tantivy hands it over only when the threads are joined, which
+    /// preparing a commit does. The writer is of no further use.
+    fn worker_error(&mut self) -> Option<TantivyError> {
+        match self.writer.as_mut()?.prepare_commit() {
+            Ok(prepared) => {
+                let _ = prepared.abort();
+                None
+            }
+            Err(e) => Some(e),
+        }
     }
 
     /// Writes the signature texts when they changed (before the commit that

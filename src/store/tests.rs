@@ -295,3 +295,61 @@ fn stats_count_per_signature_and_gateway_over_time() {
     assert_eq!(stats.histogram.first().map(|b| b.count), Some(1));
     assert!(stats.histogram.len() as i64 * stats.bucket_seconds >= 7200);
 }
+
+/// A store whose index writes are charged to `budget`.
+fn on_small_disk(dir: &Path, budget: &super::fault::Budget) -> Store {
+    let budget = budget.clone();
+    Store::open_with(dir, Mode::Write, move |d| {
+        Box::new(super::fault::FullDisk::new(d, budget))
+    })
+    .unwrap()
+}
+
+#[test]
+fn a_full_disk_fails_the_commit_clearly_and_keeps_everything_committed_before() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("store");
+    let budget = super::fault::Budget::unlimited();
+    let mut store = on_small_disk(&dir, &budget);
+    let sig = "lb.sync_failed";
+    let first: Vec<Incident> = (0..20)
+        .map(|n| incident(n, sig, Severity::Error, "shop/shop-gw", i64::from(n)))
+        .collect();
+    for inc in &first {
+        store.upsert(inc.clone()).unwrap();
+    }
+    store.commit("first").unwrap();
+    // Room for part of the next segment only.
+    budget.set(4_000);
+    for n in 20..2_000 {
+        let inc = incident(n, sig, Severity::Error, "shop/shop-gw", i64::from(n));
+        if store.upsert(inc).is_err() {
+            break;
+        }
+    }
+    let err = store.commit("second").expect_err("the disk is full");
+    let text = err.to_string();
+    assert!(
+        text.contains("No space left on device") && text.contains("free space"),
+        "{text}"
+    );
+    assert!(!text.contains("IoError {"), "no debug rendering: {text}");
+    drop(store);
+
+    let store = Store::open(&dir, Mode::Read).unwrap();
+    assert_eq!(store.len(), 20);
+    assert_eq!(store.last_payload().as_deref(), Some("first"));
+    for inc in &first {
+        let stored = store.get(&inc.id).unwrap().expect("kept");
+        assert_eq!(stored.count, inc.count);
+    }
+    drop(store);
+
+    // With room again, a new writer goes on from there.
+    let mut store = Store::open(&dir, Mode::Write).unwrap();
+    store
+        .upsert(incident(5_000, sig, Severity::Error, "shop/shop-gw", 9))
+        .unwrap();
+    store.close("third").unwrap();
+    assert_eq!(Store::open(&dir, Mode::Read).unwrap().len(), 21);
+}
