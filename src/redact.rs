@@ -12,6 +12,7 @@
 //! without a candidate cost one scan. Counts are kept per kind.
 
 use std::collections::{BTreeMap, HashMap};
+use std::sync::OnceLock;
 
 use aho_corasick::AhoCorasick;
 use base64::Engine as _;
@@ -28,6 +29,7 @@ pub const SECRET_DATA: &str = "secret_data";
 
 /// A kind of secret and the regex whose `secret` group (or whole match,
 /// when it has none) is replaced.
+#[derive(Clone)]
 struct Rule {
     kind: String,
     regex: Regex,
@@ -187,6 +189,28 @@ fn secret_name(name: &str) -> bool {
 /// The kind of a value redacted because of its name.
 const NAMED: &str = "secret_variable";
 
+/// The built-in rules and their literal search, compiled once per process
+/// (every pipeline has a redactor of its own).
+fn builtin() -> &'static (Vec<Rule>, AhoCorasick) {
+    static BUILTIN: OnceLock<(Vec<Rule>, AhoCorasick)> = OnceLock::new();
+    BUILTIN.get_or_init(|| {
+        let rules = RULES
+            .iter()
+            .map(|&(kind, re, accept)| Rule {
+                kind: kind.to_string(),
+                regex: Regex::new(re).expect("redaction regex"),
+                gated: true,
+                accept,
+            })
+            .collect();
+        let candidates = AhoCorasick::builder()
+            .ascii_case_insensitive(true)
+            .build(LITERALS)
+            .expect("redaction literals");
+        (rules, candidates)
+    })
+}
+
 /// Replaces secrets and counts them.
 pub struct Redactor {
     rules: Vec<Rule>,
@@ -205,12 +229,7 @@ impl Default for Redactor {
 impl Redactor {
     /// The built-in rules, then `user` rules in order.
     pub fn new(user: &[UserRule]) -> Redactor {
-        let builtin = RULES.iter().map(|&(kind, re, accept)| Rule {
-            kind: kind.to_string(),
-            regex: Regex::new(re).expect("redaction regex"),
-            gated: true,
-            accept,
-        });
+        let (builtin, candidates) = builtin();
         let user = user.iter().map(|r| Rule {
             kind: r.kind.clone(),
             regex: r.regex.clone(),
@@ -218,11 +237,8 @@ impl Redactor {
             accept: None,
         });
         Redactor {
-            rules: builtin.chain(user).collect(),
-            candidates: AhoCorasick::builder()
-                .ascii_case_insensitive(true)
-                .build(LITERALS)
-                .expect("redaction literals"),
+            rules: builtin.iter().cloned().chain(user).collect(),
+            candidates: candidates.clone(),
             counts: BTreeMap::new(),
             open_pem: HashMap::new(),
         }

@@ -10,6 +10,7 @@ mod fake_kube_faithful;
 mod follow;
 mod incident;
 mod patterns;
+mod properties;
 mod redact;
 
 /// The fake Kubernetes API server the `follow` tests run against.
