@@ -20,7 +20,7 @@ use regex::Regex;
 use serde_json::Value;
 
 use crate::classify::Hit;
-use crate::record::Record;
+use crate::record::{Field, Record, Source};
 
 /// The kind of a PEM private key, also used for the lines inside one.
 const PEM: &str = "pem_private_key";
@@ -182,8 +182,17 @@ fn secret_name(name: &str) -> bool {
         "accesskey",
         "access_key",
     ];
-    let lower = name.to_ascii_lowercase();
-    WORDS.iter().any(|w| lower.ends_with(w))
+    let name = name.as_bytes();
+    // Every word ends in one of these letters.
+    if !matches!(
+        name.last(),
+        Some(b'n' | b'd' | b't' | b'y' | b'N' | b'D' | b'T' | b'Y')
+    ) {
+        return false;
+    }
+    WORDS.iter().any(|w| {
+        name.len() >= w.len() && name[name.len() - w.len()..].eq_ignore_ascii_case(w.as_bytes())
+    })
 }
 
 /// The kind of a value redacted because of its name.
@@ -218,6 +227,10 @@ pub struct Redactor {
     counts: BTreeMap<String, u64>,
     /// Streams inside a PEM private key: the last line of the key read.
     open_pem: HashMap<String, u64>,
+    /// A buffer for joining values.
+    scratch: String,
+    /// Whether user rules (which have no literals) are among the rules.
+    user_rules: bool,
 }
 
 impl Default for Redactor {
@@ -230,6 +243,7 @@ impl Redactor {
     /// The built-in rules, then `user` rules in order.
     pub fn new(user: &[UserRule]) -> Redactor {
         let (builtin, candidates) = builtin();
+        let user_rules = !user.is_empty();
         let user = user.iter().map(|r| Rule {
             kind: r.kind.clone(),
             regex: r.regex.clone(),
@@ -241,13 +255,20 @@ impl Redactor {
             candidates: candidates.clone(),
             counts: BTreeMap::new(),
             open_pem: HashMap::new(),
+            scratch: String::new(),
+            user_rules,
         }
     }
 
     /// The text with its secrets replaced, or `None` when it has none.
     pub fn text(&mut self, text: &str) -> Option<String> {
         let candidate = self.candidates.is_match(text);
-        if !candidate && self.rules.iter().all(|r| r.gated) {
+        self.replace_in(text, candidate)
+    }
+
+    /// [`Redactor::text`], told whether a built-in literal is present.
+    fn replace_in(&mut self, text: &str, candidate: bool) -> Option<String> {
+        if !candidate && !self.user_rules {
             return None;
         }
         let mut out: Option<String> = None;
@@ -293,14 +314,28 @@ impl Redactor {
     /// after an unclosed BEGIN line, up to its END line, are replaced whole
     /// while they come one after another.
     pub fn line(&mut self, stream: &str, line: u64, text: &str) -> Option<String> {
-        let inside = self
-            .open_pem
-            .remove(stream)
-            .is_some_and(|last| line == last.wrapping_add(1));
+        let candidate = self.candidates.is_match(text);
+        self.line_scanned(stream, line, text, candidate)
+    }
+
+    /// [`Redactor::line`], told whether a built-in literal is in `text`.
+    fn line_scanned(
+        &mut self,
+        stream: &str,
+        line: u64,
+        text: &str,
+        candidate: bool,
+    ) -> Option<String> {
+        let inside = !self.open_pem.is_empty()
+            && self
+                .open_pem
+                .remove(stream)
+                .is_some_and(|last| line == last.wrapping_add(1));
         if !inside {
             let keys = self.counts.get(PEM).copied();
-            let clean = self.text(text);
-            if opens_pem(text) {
+            let clean = self.replace_in(text, candidate);
+            // "-----BEGIN ... PRIVATE KEY-----" holds a literal ("private key").
+            if candidate && opens_pem(text) {
                 self.open_pem.insert(stream.to_string(), line);
                 // A BEGIN line with nothing after it: the key is counted here.
                 if self.counts.get(PEM).copied() == keys {
@@ -332,9 +367,23 @@ impl Redactor {
         record: &Record,
         hit: Option<&Hit>,
     ) -> Option<(Record, Option<Hit>)> {
-        let message = self.line(stream, record.line, &record.message);
-        let fields = self.pairs(&record.fields, |f| f.as_str());
-        let captures = hit.and_then(|hit| self.pairs(&hit.captures, |n| n.as_str()));
+        let in_message = self.candidates.is_match(&record.message);
+        let message = self.line_scanned(stream, record.line, &record.message, in_message);
+        // An access log's fields are all columns of its message (the line,
+        // or the JSON entry rendered): without a literal there, they have
+        // none. Only fields of other names (labels) can be named secrets.
+        let scan_fields = in_message || self.user_rules || record.source != Source::AccessLog;
+        let (fields, in_fields) = self.pairs(
+            &record.fields,
+            |f| matches!(f, Field::Label(_)).then(|| f.as_str()),
+            scan_fields,
+        );
+        // Captures are cut from the message and the fields.
+        let scan_captures = in_message || in_fields || message.is_some() || self.user_rules;
+        let captures = match hit {
+            Some(hit) if scan_captures => self.pairs(&hit.captures, |_| None, true).0,
+            _ => None,
+        };
         if message.is_none() && fields.is_none() && captures.is_none() {
             return None;
         }
@@ -352,20 +401,45 @@ impl Redactor {
         Some((clean, hit))
     }
 
-    /// Name-value pairs with their values' secrets replaced, or `None` when
-    /// none held any. A value whose name says it is a secret is replaced whole.
+    /// Name-value pairs with their values' secrets replaced (when `scan`),
+    /// or `None` when none held any, and whether a built-in literal is in
+    /// any value. A value whose `name` (if it has one that counts) says it
+    /// is a secret is replaced whole.
     fn pairs<K: Clone>(
         &mut self,
         pairs: &[(K, String)],
-        name: impl Fn(&K) -> &str,
-    ) -> Option<Vec<(K, String)>> {
+        name: impl Fn(&K) -> Option<&str>,
+        scan: bool,
+    ) -> (Option<Vec<(K, String)>>, bool) {
+        // One literal search over all the values (joined by a newline,
+        // which no literal holds) decides whether any value needs a look.
+        let candidate = scan && {
+            let mut joined = std::mem::take(&mut self.scratch);
+            joined.clear();
+            for (_, value) in pairs {
+                joined.push_str(value);
+                joined.push('\n');
+            }
+            let found = self.candidates.is_match(&joined);
+            self.scratch = joined;
+            found
+        };
         let mut out: Option<Vec<(K, String)>> = None;
         for (i, (key, value)) in pairs.iter().enumerate() {
-            if let Some(clean) = self.named(name(key), value).or_else(|| self.text(value)) {
+            let named = name(key).and_then(|n| self.named(n, value));
+            let clean = match named {
+                Some(clean) => Some(clean),
+                None if scan => {
+                    let here = candidate && self.candidates.is_match(value);
+                    self.replace_in(value, here)
+                }
+                None => None,
+            };
+            if let Some(clean) = clean {
                 out.get_or_insert_with(|| pairs.to_vec())[i].1 = clean;
             }
         }
-        out
+        (out, candidate)
     }
 
     /// `[REDACTED:secret_variable]` (counted) when `name` says `value` is
@@ -709,5 +783,27 @@ mod tests {
         );
         assert_eq!(r.text("called billing ok"), None);
         assert_eq!(r.counts().get("contoso_api_key"), Some(&1));
+    }
+
+    /// `Redactor::record` skips an access log's fields when its message
+    /// holds no literal: that is right only while every field is a column
+    /// of the message.
+    #[test]
+    fn every_access_log_field_is_in_its_message() {
+        let text = r#"[2025-08-26T10:05:11.000Z] "PUT /upload?x=1 HTTP/1.1" 503 UF upstream_reset_before_response_started{connection_failure} - "tls_error" 0 91 1 - "10.0.0.1" "curl/8.5.0" "5c0e6b1a" "shop.contoso.com" "10.244.4.7:8080" outbound|8080||storefront.shop.svc.cluster.local 10.244.2.8:41113 10.244.2.8:80 10.244.7.9:40113 shop.contoso.com shop.shop-gw.0"#;
+        let json = r#"{"start_time":"2025-08-26T10:05:12.000Z","method":"GET","path":"/login?q=\"x\"","protocol":"HTTP/1.1","response_code":503,"response_flags":"UH","response_code_details":"no_healthy_upstream","connection_termination_details":"-","upstream_transport_failure_reason":"tls_error","bytes_received":0,"bytes_sent":19,"duration":0,"x_forwarded_for":"10.0.0.1","user_agent":"curl/8.5.0","request_id":"5c0e6b1a","authority":"shop.contoso.com","upstream_host":"10.244.4.7:8080","upstream_cluster":"outbound|8080||login.shop.svc.cluster.local","upstream_local_address":"10.244.2.8:41114","downstream_local_address":"10.244.2.8:80","downstream_remote_address":"10.244.7.9:40114","requested_server_name":"shop.contoso.com","route_name":"r0","api_token":"abc","extra":{"a":1}}"#;
+        for line in [text, json] {
+            let record = crate::parse::access_log::parse(line, 1).expect("an access log");
+            assert_eq!(record.source, Source::AccessLog);
+            assert!(record.fields.len() >= 15, "{:?}", record.fields);
+            for (field, value) in &record.fields {
+                assert!(!matches!(field, Field::Label(_)), "{field:?}");
+                assert!(
+                    record.message.contains(value.as_str()),
+                    "{field:?}={value:?} not in {}",
+                    record.message
+                );
+            }
+        }
     }
 }
