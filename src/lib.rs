@@ -30,6 +30,8 @@ pub mod classify;
 pub mod cli;
 pub mod commands;
 pub mod follow;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod group;
 pub mod incident;
 pub mod input;

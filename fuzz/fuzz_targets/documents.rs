@@ -1,0 +1,5 @@
+//! Fuzz target `documents`: arbitrary bytes into `aks_gw_logs::fuzzing::documents`
+//! (see `src/fuzzing.rs` for what it exercises and checks).
+#![no_main]
+
+libfuzzer_sys::fuzz_target!(|data: &[u8]| aks_gw_logs::fuzzing::documents(data));

@@ -1,0 +1,5 @@
+//! Fuzz target `line_parsers`: arbitrary bytes into `aks_gw_logs::fuzzing::line_parsers`
+//! (see `src/fuzzing.rs` for what it exercises and checks).
+#![no_main]
+
+libfuzzer_sys::fuzz_target!(|data: &[u8]| aks_gw_logs::fuzzing::line_parsers(data));
