@@ -19,11 +19,10 @@ BIN=target/release/aks-gw-logs
 PART_MB=100
 PARTS=$(((SIZE_MB + PART_MB - 1) / PART_MB))
 BUNDLE=$DATA/bug-report-${SIZE_MB}mb.tar.gz
-say() { printf '==> %s\n' "$*" >&2; }
 mkdir -p "$DATA"
 
-say "building release binary"
-cargo build --release --quiet --bin aks-gw-logs
+source benches/common.sh
+build_release
 if ! command -v rg >/dev/null 2>&1; then
   say "ripgrep not found; installing it"
   apt-get install -y ripgrep >/dev/null 2>&1 || cargo install --quiet ripgrep
@@ -31,7 +30,7 @@ fi
 
 if [[ ! -s $BUNDLE ]]; then
   PART=$DATA/mixed-${PART_MB}mb-seed42.log
-  [[ -s $PART ]] || cargo bench --quiet --bench gen_mixed_log -- "$PART" "$PART_MB" 42
+  ensure_mixed_log "$PART" "$PART_MB" 42
   TREE=$(mktemp -d)
   say "building $BUNDLE: $PARTS gateway-pod logs of $PART_MB MB"
   for ((i = 0; i < PARTS; i++)); do

@@ -27,17 +27,10 @@ REGEXES=$DATA/regexes.txt
 BIN=${BIN:-target/release/aks-gw-logs}
 mkdir -p "$DATA"
 
-say() { printf '==> %s\n' "$*" >&2; }
+source benches/common.sh
+build_release
 
-if [[ -z ${NO_BUILD:-} ]]; then
-  say "building release binary"
-  cargo build --release --quiet --bin aks-gw-logs
-fi
-
-if [[ ! -s $FILE ]]; then
-  say "generating $FILE ($SIZE_MB MB, seed $SEED)"
-  cargo bench --quiet --bench gen_mixed_log -- "$FILE" "$SIZE_MB" "$SEED"
-fi
+ensure_mixed_log "$FILE" "$SIZE_MB" "$SEED"
 
 say "writing the equivalent regex set to $REGEXES"
 "$BIN" patterns list --regexes >"$DATA/regexes.raw.txt"

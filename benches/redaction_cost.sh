@@ -23,16 +23,9 @@ BIN=${BIN:-target/release/aks-gw-logs}
 OUT=$DATA/redaction-cost.json
 mkdir -p "$DATA"
 
-say() { printf '==> %s\n' "$*" >&2; }
-
-if [[ -z ${NO_BUILD:-} ]]; then
-  say "building release binary"
-  cargo build --release --quiet --bin aks-gw-logs
-fi
-if [[ ! -s $FILE ]]; then
-  say "generating $FILE ($SIZE_MB MB, seed $SEED)"
-  cargo bench --quiet --bench gen_mixed_log -- "$FILE" "$SIZE_MB" "$SEED"
-fi
+source benches/common.sh
+build_release
+ensure_mixed_log "$FILE" "$SIZE_MB" "$SEED"
 command -v hyperfine >/dev/null || {
   echo "redaction_cost: needs hyperfine (apt-get install hyperfine)" >&2
   exit 2
@@ -58,10 +51,7 @@ PY
 
 if command -v valgrind >/dev/null; then
   SMALL=$DATA/mixed-10mb-seed${SEED}.log
-  if [[ ! -s $SMALL ]]; then
-    say "generating $SMALL (10 MB, seed $SEED)"
-    cargo bench --quiet --bench gen_mixed_log -- "$SMALL" 10 "$SEED"
-  fi
+  ensure_mixed_log "$SMALL" 10 "$SEED"
   count() {
     valgrind --tool=callgrind --callgrind-out-file=/dev/null $base "$@" "$SMALL" 2>&1 >/dev/null |
       sed -n 's/.*Collected : \([0-9]*\).*/\1/p'
