@@ -311,7 +311,9 @@ impl<'s> FlatJson<'s> {
         }
         let rest = &self.s[self.i..];
         let len = memchr::memchr2(b'"', b'\\', rest.as_bytes())?;
-        if rest.as_bytes()[len] != b'"' {
+        // A raw control character makes the line invalid JSON, which the
+        // parser refuses: so must this.
+        if rest.as_bytes()[len] != b'"' || rest.as_bytes()[..len].iter().any(|&b| b < 0x20) {
             return None;
         }
         self.i += len + 1;
@@ -682,6 +684,9 @@ mod tests {
             r#"{"response_code":200} trailing"#,
             r#"{"response_code":200,}"#,
             r#"{"response_code":tru}"#,
+            // Raw control characters: invalid JSON (found by fuzzing).
+            "{\"response_code\":200,\"path\":\"/a\u{1}\0b\"}",
+            "{\"response_code\":200,\"pa\tth\":\"/a\"}",
             "",
         ];
         let mut out = String::new();
